@@ -1,0 +1,44 @@
+// The job coordinator: deploys every task of a plan as an actor, wires the channels, monitors
+// every actor, reports progress, and answers the `run` request with the job's outcome: success
+// with metrics when every task finished, or failure naming the first task that failed or died.
+#pragma once
+
+#include <atomic>
+#include <cstdint>
+#include <memory>
+#include <string>
+#include <vector>
+
+#include <caf/fwd.hpp>
+
+#include "actors/messages.hpp"
+#include "actors/physical_plan.hpp"
+
+namespace sluice::actors {
+
+struct job_outcome {
+  bool ok = false;
+  std::string error;                ///< one line, when !ok
+  std::vector<task_metrics> tasks;  ///< by task id (last report of each)
+  double seconds = 0;               ///< wall time from deploy to the end
+};
+
+template <class Inspector>
+typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
+  return f(caf::meta::type_name("sluice.job_outcome"), x.ok, x.error, x.tasks, x.seconds);
+}
+
+struct coordinator_options {
+  bool progress = false;  ///< print a progress line to stderr about once a second
+  /// Set (e.g. by a signal handler) to stop the sources; the job then drains and ends.
+  const std::atomic<bool>* stop_flag = nullptr;
+};
+
+caf::actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const physical_plan> plan,
+                             coordinator_options opts);
+
+/// Deploys and runs the plan to its end; blocks the calling thread.
+job_outcome run_plan(caf::actor_system& sys, std::shared_ptr<const physical_plan> plan,
+                     coordinator_options opts);
+
+}  // namespace sluice::actors

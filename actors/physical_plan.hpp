@@ -1,0 +1,59 @@
+// The physical plan: the logical graph expanded into tasks (one actor each). Stateless operators
+// with the same parallelism fuse into one chain task; every non-forward edge gets one partition
+// task per upstream subtask that routes batches by key group, round-robin or broadcast.
+// Immutable after build_plan; shared read-only by all task actors.
+#pragma once
+
+#include <cstdint>
+#include <stdexcept>
+#include <string>
+#include <vector>
+
+#include "sluice/job_graph.hpp"
+
+namespace sluice::actors {
+
+/// Runtime knobs that shape the plan and its channels.
+struct plan_options {
+  uint32_t parallelism = 1;        ///< default parallelism of nodes that set none
+  uint32_t max_parallelism = 128;  ///< key groups
+  uint32_t batch_size = 1024;      ///< records per batch
+  uint32_t linger_ms = 10;         ///< a partial batch waits at most this long
+  uint32_t credits = 8;            ///< batches in flight per channel
+};
+
+enum class task_kind { source, chain, partition };
+
+/// One end of a channel: a task and the index of the channel among its inputs or outputs.
+struct endpoint {
+  uint32_t task = 0;
+  uint32_t index = 0;
+};
+
+struct task_spec {
+  uint32_t id = 0;
+  std::string name;                ///< e.g. "count-3#1" or "partition(tokenize-1)#0"
+  task_kind kind = task_kind::chain;
+  std::vector<uint32_t> chain;     ///< logical nodes run in this task (empty for partitions)
+  task_context ctx;                ///< of the chain's head (uid, subtask, parallelism)
+  std::vector<endpoint> inputs;    ///< input i comes from (task, its output index)
+  std::vector<endpoint> outputs;   ///< output o goes to (task, its input index)
+  router_factory output_router;    ///< splits output over `outputs`; empty when there are none
+};
+
+struct physical_plan {
+  const job_graph* graph = nullptr;
+  plan_options options;
+  std::vector<task_spec> tasks;
+  /// Effective parallelism per logical node.
+  std::vector<uint32_t> parallelism;
+};
+
+/// Thrown for graphs the runtime cannot run; the message names the operator and the problem.
+struct plan_error : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+physical_plan build_plan(const job_graph& g, const plan_options& opts);
+
+}  // namespace sluice::actors

@@ -1,0 +1,89 @@
+// The logic of one task, free of CAF: runs its source or operator chain, feeds its output gate,
+// consumes its input gate, and grants credits back. The actor shell (task_actor.cpp) turns
+// messages into calls here; tests drive it directly with a fake transport.
+// Lifecycle: construct → start → events … → finished() → metrics(). User code that throws turns
+// into a task_failure carrying the operator uid and the message. Not thread-safe.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <stdexcept>
+#include <vector>
+
+#include "actors/input_gate.hpp"
+#include "actors/messages.hpp"
+#include "actors/output_gate.hpp"
+#include "actors/physical_plan.hpp"
+#include "actors/transport.hpp"
+
+namespace sluice::actors {
+
+struct task_failure : std::runtime_error {
+  using std::runtime_error::runtime_error;
+};
+
+/// What a source task should do after a poll.
+enum class poll_next {
+  now,      ///< more records may be ready: poll again right away (after the mailbox)
+  later,    ///< nothing available: poll again after a pause
+  blocked,  ///< output is waiting for credit: poll again when credit arrives
+  never,    ///< the source is exhausted
+};
+
+class task_runner {
+ public:
+  task_runner(const physical_plan& plan, uint32_t task_id, transport& t);
+  ~task_runner();
+
+  /// Opens the logic and grants the initial credits to every input.
+  void start();
+
+  void on_batch(uint32_t input, batch_ptr b);
+  void on_epoch(uint32_t input, uint64_t epoch);
+  void on_eos(uint32_t input);
+  void on_credit(uint32_t output, uint32_t n);
+  void on_linger();
+  /// Timer of chained operator `op` fired.
+  void on_timer(std::size_t op);
+  /// Sources only.
+  poll_next poll();
+  /// Stops a source early (job cancelled): it finishes as if its input ended.
+  void request_stop();
+
+  /// Periods of the chained operators' timers (zero: none), by chain index.
+  std::vector<std::chrono::milliseconds> timer_periods() const;
+  bool is_source() const { return source_ != nullptr; }
+  /// Input ended, everything was flushed and end-of-stream was sent downstream.
+  bool finished() const { return finished_; }
+  bool output_blocked() const { return gate_.blocked(); }
+  task_metrics metrics() const;
+  const task_spec& spec() const { return spec_; }
+
+ private:
+  class link;  // emitter into chain position k
+  friend class link;
+
+  void deliver(std::size_t k, batch_ptr b);
+  void deliver_epoch(std::size_t k, uint64_t epoch);
+  void drain();
+  void begin_finish();
+  void try_complete();
+  [[noreturn]] void fail(std::size_t op, const std::exception& e);
+
+  const task_spec& spec_;
+  const physical_plan& plan_;
+  transport& transport_;
+  std::vector<operator_ptr> ops_;
+  std::vector<std::unique_ptr<link>> links_;  // links_[k] delivers to ops_[k] (k == size: gate)
+  std::vector<uint64_t> op_records_in_;       // records delivered to each link
+  source_ptr source_;
+  input_gate inputs_;
+  output_gate gate_;
+  bool finishing_ = false;
+  bool finished_ = false;
+  bool draining_ = false;
+  uint64_t batches_in_ = 0;
+};
+
+}  // namespace sluice::actors

@@ -1,0 +1,58 @@
+#!/usr/bin/env bash
+# Sluice developer entry point: installs what is missing, builds (Release) into build/, then
+#   ./dev.sh demo   runs the main demo (word count over the King James Bible)
+#   ./dev.sh test   runs the whole CTest suite (add -L/-LE arguments to pick labels)
+#   ./dev.sh build  only builds
+#   ./dev.sh bench  builds and runs the benchmarks under bench/
+set -euo pipefail
+cd "$(dirname "$0")"
+
+PACKAGES=(build-essential cmake pkg-config libcaf-dev librocksdb-dev librdkafka-dev libeigen3-dev
+          libboost-test-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
+          kcat python3-kafka)
+
+install_packages() {
+  local missing=()
+  for p in "${PACKAGES[@]}"; do
+    dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
+  done
+  [ ${#missing[@]} -eq 0 ] && return 0
+  echo "dev.sh: installing ${missing[*]}" >&2
+  local sudo=""
+  [ "$(id -u)" -ne 0 ] && sudo="sudo"
+  export DEBIAN_FRONTEND=noninteractive
+  $sudo apt-get install -y -qq "${missing[@]}" >/dev/null 2>&1 || {
+    $sudo apt-get update -qq
+    $sudo apt-get install -y -qq "${missing[@]}"
+  }
+}
+
+build() {
+  install_packages
+  local jobs
+  jobs=$(nproc 2>/dev/null || echo 2)
+  if [ ! -f build/CMakeCache.txt ]; then
+    cmake -S . -B build -DCMAKE_BUILD_TYPE=Release >/dev/null
+  fi
+  cmake --build build -j "$jobs" >build/last-build.log 2>&1 || {
+    cat build/last-build.log >&2; echo "dev.sh: build failed (log: build/last-build.log)" >&2; exit 1; }
+}
+
+cmd=${1:-demo}
+shift || true
+case "$cmd" in
+  build) build ;;
+  demo)
+    build
+    exec ./build/examples/wordcount --input examples/data/kjv.txt --parallelism 2 --top 15 --progress "$@"
+    ;;
+  test)
+    build
+    cd build && exec ctest --output-on-failure --timeout 600 "$@"
+    ;;
+  bench)
+    build
+    for b in build/bench/bench_*; do "$b" "$@"; done
+    ;;
+  *) echo "usage: ./dev.sh demo|test|build|bench" >&2; exit 2 ;;
+esac

@@ -1,0 +1,87 @@
+#include "sluice/cli.hpp"
+
+#include <iostream>
+#include <thread>
+
+#include "sluice/output_mode.hpp"
+
+namespace sluice {
+
+cli::cli(std::string name, std::string description) : name_(std::move(name)), app_(description, name_) {
+  app_.set_help_flag("-h,--help", "Print this help and exit");
+  auto* g = "Runtime";
+  app_.add_option("--parallelism", opts_.parallelism,
+                  "Default parallelism of operators (default: number of cores)")
+      ->group(g)->check(CLI::Range(1u, 4096u));
+  app_.add_option("--max-parallelism", opts_.max_parallelism,
+                  "Number of key groups, the upper bound of parallelism")
+      ->group(g)->check(CLI::Range(1u, 32768u))->capture_default_str();
+  app_.add_option("--batch-size", opts_.batch_size, "Records per batch between actors")
+      ->group(g)->check(CLI::Range(1u, 1u << 20))->capture_default_str();
+  app_.add_option("--linger-ms", opts_.linger_ms, "Longest wait of a partial batch, in ms")
+      ->group(g)->check(CLI::Range(0u, 60000u))->capture_default_str();
+  app_.add_option("--credits", opts_.credits, "Batches in flight per channel (flow control)")
+      ->group(g)->check(CLI::Range(1u, 1u << 16))->capture_default_str();
+  app_.add_option("--threads", opts_.threads, "Scheduler threads (default: number of cores)")
+      ->group(g)->check(CLI::Range(0u, 1024u));
+  app_.add_flag("--progress", opts_.progress, "Print progress to stderr once a second")->group(g);
+  app_.add_option("--metrics-json", opts_.metrics_json, "Write the job's metrics as JSON here")
+      ->group(g);
+  auto* io = "Input and output";
+  auto* in = app_.add_option("--input", opts_.input, "File or directory to read lines from")
+                 ->group(io);
+  auto* sock = app_.add_option("--socket", opts_.socket, "HOST:PORT to read lines from")
+                   ->group(io);
+  in->excludes(sock);
+  app_.add_flag("--follow", opts_.follow,
+                "Keep watching --input for new files and appended lines (unbounded)")
+      ->group(io);
+  app_.add_option("--output", opts_.output, "Directory for part files (default: console)")
+      ->group(io);
+  app_.add_option("--output-mode", opts_.output_mode, "Aggregation output mode")
+      ->group(io)->check(CLI::IsMember({"complete", "update", "append"}))->capture_default_str();
+  app_.add_option("--trigger-ms", opts_.trigger_ms,
+                  "Emit aggregation results every N ms (0: at end of input only)")
+      ->group(io)->capture_default_str();
+}
+
+std::optional<int> cli::parse(int argc, char** argv) {
+  try {
+    app_.parse(argc, argv);
+  } catch (const CLI::CallForHelp&) {
+    std::cout << app_.help();
+    return 0;
+  } catch (const CLI::CallForAllHelp&) {
+    std::cout << app_.help("", CLI::AppFormatMode::All);
+    return 0;
+  } catch (const CLI::ParseError& e) {
+    std::string msg = e.what();
+    if (auto nl = msg.find('\n'); nl != std::string::npos)
+      msg.resize(nl);
+    std::cerr << name_ << ": error: " << msg << " (see --help)\n";
+    return 2;
+  }
+  if (opts_.parallelism == 0)
+    opts_.parallelism = std::max(1u, std::thread::hardware_concurrency());
+  if (opts_.parallelism > opts_.max_parallelism) {
+    std::cerr << name_ << ": error: --parallelism " << opts_.parallelism
+              << " exceeds --max-parallelism " << opts_.max_parallelism << "\n";
+    return 2;
+  }
+  if (!opts_.socket.empty()) {
+    auto colon = opts_.socket.rfind(':');
+    if (colon == std::string::npos || colon == 0 || colon + 1 == opts_.socket.size() ||
+        opts_.socket.find_first_not_of("0123456789", colon + 1) != std::string::npos) {
+      std::cerr << name_ << ": error: --socket expects HOST:PORT, got '" << opts_.socket << "'\n";
+      return 2;
+    }
+  }
+  return std::nullopt;
+}
+
+int report_error(const std::string& name, const std::string& what) {
+  std::cerr << name << ": error: " << what << "\n";
+  return 1;
+}
+
+}  // namespace sluice

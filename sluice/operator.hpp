@@ -1,0 +1,111 @@
+// The interfaces a job's logic implements: operators (batch in, batches out), sources (poll for
+// records) and the emitter they write to. The runtime owns these objects; one instance per
+// subtask, used by one actor at a time, so implementations need no locking.
+#pragma once
+
+#include <chrono>
+#include <cstdint>
+#include <memory>
+#include <string>
+
+#include "sluice/batch.hpp"
+
+namespace sluice {
+
+/// Facts about the subtask an operator instance runs in. Plain data, copied into each instance.
+struct task_context {
+  std::string uid;               ///< stable operator name (of the chain's head for sources)
+  uint32_t subtask = 0;          ///< index of this subtask, 0 .. parallelism-1
+  uint32_t parallelism = 1;      ///< number of subtasks of this operator
+  uint32_t max_parallelism = 128;///< number of key groups
+  uint32_t batch_size = 1024;    ///< records per batch the runtime aims for
+};
+
+/// Where an operator writes its output. Batches are of the operator's output type.
+class emitter {
+ public:
+  virtual ~emitter() = default;
+  /// Hands a batch downstream. Empty batches are allowed and ignored.
+  virtual void emit(batch_ptr b) = 0;
+  /// Marks the end of trigger epoch `epoch` (a Structured-Streaming trigger): everything emitted
+  /// before belongs to it. Sinks in complete mode replace their previous result at this mark.
+  virtual void end_epoch(uint64_t epoch) = 0;
+};
+
+/// Collects records of type T into batches of at most `limit` records and emits full ones.
+template <class T>
+class batch_writer {
+ public:
+  batch_writer(emitter& out, uint32_t limit) : out_(out), limit_(limit ? limit : 1) {}
+  ~batch_writer() { flush(); }
+  batch_writer(const batch_writer&) = delete;
+  batch_writer& operator=(const batch_writer&) = delete;
+
+  void push(T x) {
+    if (!cur_) {
+      cur_ = std::make_shared<batch<T>>();
+      cur_->items.reserve(limit_);
+    }
+    cur_->items.push_back(std::move(x));
+    if (cur_->items.size() >= limit_)
+      flush();
+  }
+  void flush() {
+    if (cur_ && !cur_->items.empty())
+      out_.emit(std::move(cur_));
+    cur_.reset();
+  }
+
+ private:
+  emitter& out_;
+  uint32_t limit_;
+  std::shared_ptr<batch<T>> cur_;
+};
+
+/// One operator of a chain: consumes batches of its input type, emits batches of its output
+/// type. Lifecycle: open → process* (interleaved with on_timer) → finish. An exception thrown by
+/// user code fails the subtask and so the job, with the exception's message as the reason.
+class operator_logic {
+ public:
+  virtual ~operator_logic() = default;
+  virtual void open(const task_context&) {}
+  virtual void process(batch_base& in, emitter& out) = 0;
+  /// Period of on_timer calls; zero means none.
+  virtual std::chrono::milliseconds timer_period() const { return std::chrono::milliseconds{0}; }
+  virtual void on_timer(emitter&) {}
+  /// An upstream epoch mark reached this operator; the default passes it on.
+  virtual void on_epoch_end(uint64_t epoch, emitter& out) { out.end_epoch(epoch); }
+  /// All input has been consumed (bounded job or stop): emit what remains and flush.
+  virtual void finish(emitter&) {}
+};
+
+/// Result of one poll of a source.
+enum class poll_status {
+  more,      ///< emitted records; poll again soon
+  idle,      ///< nothing available now (socket quiet, follow mode); poll again after a pause
+  finished,  ///< the split is exhausted for good
+};
+
+/// Reads one split and emits records. Lifecycle: open → poll* → close. open throws
+/// std::runtime_error with a one-line message when the split cannot be opened.
+class source_reader {
+ public:
+  virtual ~source_reader() = default;
+  virtual void open(const task_context&) {}
+  /// Emits up to about `max_records` records.
+  virtual poll_status poll(emitter& out, uint32_t max_records) = 0;
+  /// Bytes consumed so far, for progress and throughput metrics.
+  virtual uint64_t bytes_read() const { return 0; }
+  /// Total input bytes when known (0: unknown or unbounded), for progress.
+  virtual uint64_t bytes_total() const { return 0; }
+  /// Asked to stop early (job cancelled): the next poll should return finished.
+  virtual void request_stop() { stop_requested_ = true; }
+
+ protected:
+  bool stop_requested_ = false;
+};
+
+using operator_ptr = std::unique_ptr<operator_logic>;
+using source_ptr = std::unique_ptr<source_reader>;
+
+}  // namespace sluice

@@ -1,0 +1,242 @@
+// Typed operator implementations behind the fluent API: stateless map / flat_map / filter and the
+// keyed reduce, aggregate (with Structured-Streaming output modes) and process. Each is an
+// operator_logic; one instance per subtask.
+#pragma once
+
+#include <chrono>
+#include <type_traits>
+#include <unordered_map>
+#include <utility>
+#include <vector>
+
+#include "sluice/operator.hpp"
+#include "sluice/output_mode.hpp"
+#include "state/keyed_state.hpp"
+
+namespace sluice {
+
+/// Output collector handed to flat_map and process functions.
+template <class T>
+class collector {
+ public:
+  explicit collector(std::vector<T>& out) : out_(&out) {}
+  void push(T x) { out_->push_back(std::move(x)); }
+  template <class... Args>
+  void emplace(Args&&... args) { out_->emplace_back(std::forward<Args>(args)...); }
+
+ private:
+  std::vector<T>* out_;
+};
+
+template <class In, class Out, class F>
+class map_op final : public operator_logic {
+ public:
+  explicit map_op(F f) : f_(std::move(f)) {}
+  void process(batch_base& in, emitter& out) override {
+    auto& xs = as_batch<In>(in).items;
+    auto b = std::make_shared<batch<Out>>();
+    b->items.reserve(xs.size());
+    for (auto& x : xs)
+      b->items.push_back(f_(std::as_const(x)));
+    out.emit(std::move(b));
+  }
+
+ private:
+  F f_;
+};
+
+template <class In, class Out, class F>
+class flat_map_op final : public operator_logic {
+ public:
+  explicit flat_map_op(F f) : f_(std::move(f)) {}
+  void open(const task_context& ctx) override { limit_ = ctx.batch_size; }
+  void process(batch_base& in, emitter& out) override {
+    auto b = std::make_shared<batch<Out>>();
+    b->items.reserve(limit_);
+    collector<Out> c{b->items};
+    for (const auto& x : as_batch<In>(in).items) {
+      f_(x, c);
+      if (b->items.size() >= limit_) {
+        out.emit(std::move(b));
+        b = std::make_shared<batch<Out>>();
+        b->items.reserve(limit_);
+        c = collector<Out>{b->items};
+      }
+    }
+    out.emit(std::move(b));
+  }
+
+ private:
+  F f_;
+  uint32_t limit_ = 1024;
+};
+
+template <class T, class F>
+class filter_op final : public operator_logic {
+ public:
+  explicit filter_op(F f) : f_(std::move(f)) {}
+  void process(batch_base& in, emitter& out) override {
+    auto& xs = as_batch<T>(in).items;
+    std::size_t w = 0;
+    for (std::size_t r = 0; r < xs.size(); ++r)
+      if (f_(std::as_const(xs[r]))) {
+        if (w != r)
+          xs[w] = std::move(xs[r]);
+        ++w;
+      }
+    xs.resize(w);
+    // The input batch is ours (handed over by the runtime), so it is reused as the output.
+    auto b = std::make_shared<batch<T>>(std::move(xs));
+    out.emit(std::move(b));
+  }
+
+ private:
+  F f_;
+};
+
+/// Flink-style rolling reduce: every input record emits the key's new reduced value.
+template <class K, class T, class KeyOf, class F>
+class reduce_op final : public operator_logic {
+ public:
+  reduce_op(KeyOf key_of, F f) : key_of_(std::move(key_of)), f_(std::move(f)) {}
+  void process(batch_base& in, emitter& out) override {
+    auto b = std::make_shared<batch<T>>();
+    auto& xs = as_batch<T>(in).items;
+    b->items.reserve(xs.size());
+    for (auto& x : xs) {
+      auto [it, fresh] = acc_.try_emplace(key_of(std::as_const(x)), x);
+      if (!fresh)
+        it->second = f_(std::as_const(it->second), std::as_const(x));
+      b->items.push_back(it->second);
+    }
+    out.emit(std::move(b));
+  }
+
+ private:
+  KeyOf key_of_;
+  F f_;
+  std::unordered_map<K, T, state::key_hasher<K>> acc_;
+};
+
+/// Options of a grouped aggregation (Spark's groupBy().agg() + writeStream).
+struct aggregate_options {
+  output_mode mode = output_mode::complete;  ///< default: complete, as Spark's console examples
+  std::chrono::milliseconds trigger{0};      ///< processing-time trigger; 0: emit at end of input only
+};
+
+/// Grouped aggregation with an output mode and a processing-time trigger. Emits (key, acc) pairs;
+/// after each trigger's rows it marks the end of the epoch so sinks can tell results apart.
+template <class K, class T, class A, class KeyOf, class Fold>
+class aggregate_op final : public operator_logic {
+ public:
+  using row = std::pair<K, A>;
+
+  aggregate_op(KeyOf key_of, A init, Fold fold, aggregate_options opts)
+      : key_of_(std::move(key_of)), init_(std::move(init)), fold_(std::move(fold)), opts_(opts) {}
+
+  void open(const task_context& ctx) override { limit_ = ctx.batch_size; }
+
+  void process(batch_base& in, emitter&) override {
+    for (const auto& x : as_batch<T>(in).items) {
+      auto [it, fresh] = table_.try_emplace(key_of_(x), entry{init_, false});
+      fold_(it->second.acc, x);
+      if (!it->second.dirty) {
+        it->second.dirty = true;
+        dirty_.push_back(&*it);
+      }
+    }
+  }
+
+  std::chrono::milliseconds timer_period() const override { return opts_.trigger; }
+
+  void on_timer(emitter& out) override { fire(out, false); }
+  void finish(emitter& out) override { fire(out, true); }
+
+ private:
+  struct entry {
+    A acc;
+    bool dirty;
+  };
+  using table_type = std::unordered_map<K, entry, state::key_hasher<K>>;
+
+  void fire(emitter& out, bool final_trigger) {
+    if (!final_trigger && dirty_.empty() && opts_.mode != output_mode::complete)
+      return;  // nothing changed: no empty epoch (Spark skips empty micro-batches too)
+    {
+      batch_writer<row> w{out, limit_};
+      if (opts_.mode == output_mode::complete ||
+          (opts_.mode == output_mode::append && final_trigger)) {
+        for (const auto& [k, e] : table_)
+          w.push(row{k, e.acc});
+      } else if (opts_.mode == output_mode::update) {
+        for (auto* kv : dirty_)
+          w.push(row{kv->first, kv->second.acc});
+      }
+    }
+    for (auto* kv : dirty_)
+      kv->second.dirty = false;
+    dirty_.clear();
+    out.end_epoch(++epoch_);
+  }
+
+  KeyOf key_of_;
+  A init_;
+  Fold fold_;
+  aggregate_options opts_;
+  uint32_t limit_ = 1024;
+  table_type table_;
+  std::vector<typename table_type::value_type*> dirty_;
+  uint64_t epoch_ = 0;
+};
+
+/// What a keyed process function sees: the current key, its keyed state, an output.
+template <class K, class Out>
+class keyed_context {
+ public:
+  keyed_context(state::keyed_store<K>& store, std::vector<Out>& out) : store_(store), out_(out) {}
+  const K& key() const { return *key_; }
+  void emit(Out x) { out_.push_back(std::move(x)); }
+  template <class V>
+  state::value_state<K, V>& value_state(const std::string& name) { return store_.template value<V>(name); }
+  template <class V>
+  state::list_state<K, V>& list_state(const std::string& name) { return store_.template list<V>(name); }
+  template <class MK, class MV>
+  state::map_state<K, MK, MV>& map_state(const std::string& name) {
+    return store_.template map<MK, MV>(name);
+  }
+
+  void set_key(const K& k) {
+    key_ = &k;
+    store_.set_current_key(k);
+  }
+
+ private:
+  state::keyed_store<K>& store_;
+  std::vector<Out>& out_;
+  const K* key_ = nullptr;
+};
+
+/// A user function with keyed state: f(const T&, keyed_context<K, Out>&).
+template <class K, class T, class Out, class KeyOf, class F>
+class process_op final : public operator_logic {
+ public:
+  process_op(KeyOf key_of, F f) : key_of_(std::move(key_of)), f_(std::move(f)) {}
+  void process(batch_base& in, emitter& out) override {
+    auto b = std::make_shared<batch<Out>>();
+    keyed_context<K, Out> ctx{store_, b->items};
+    for (const auto& x : as_batch<T>(in).items) {
+      const K k = key_of_(x);
+      ctx.set_key(k);
+      f_(x, ctx);
+    }
+    store_.clear_current_key();
+    out.emit(std::move(b));
+  }
+
+ private:
+  KeyOf key_of_;
+  F f_;
+  state::keyed_store<K> store_;
+};
+
+}  // namespace sluice

@@ -1,0 +1,43 @@
+// Options every job shares, set from the command line by sluice::cli (sluice/cli.hpp) or in
+// code. Plain struct: every field states its default.
+#pragma once
+
+#include <cstdint>
+#include <string>
+
+namespace sluice {
+
+struct job_options {
+  /// Default parallelism of operators that set none. Default: the number of cores.
+  uint32_t parallelism = 0;
+  /// Number of key groups; upper bound of any operator's parallelism. Default 128.
+  uint32_t max_parallelism = 128;
+  /// Records per batch between actors. Default 1024.
+  uint32_t batch_size = 1024;
+  /// Longest time a partial batch waits before it is sent, in ms. Default 10.
+  uint32_t linger_ms = 10;
+  /// Batches in flight per channel (credit-based flow control). Default 8.
+  uint32_t credits = 8;
+  /// Scheduler threads of the actor system; 0 means one per core. Default 0.
+  uint32_t threads = 0;
+  /// Print progress to stderr about once a second. Default off.
+  bool progress = false;
+  /// Write the job's metrics as JSON to this file at the end. Default: none.
+  std::string metrics_json;
+
+  // Input and output flags shared by the examples.
+  /// A file or a directory of files to read lines from. Default: none.
+  std::string input;
+  /// HOST:PORT of a server to read lines from (Spark's socketTextStream). Default: none.
+  std::string socket;
+  /// Keep watching --input for new files and appended lines. Default off (bounded).
+  bool follow = false;
+  /// Directory for part files; empty means the console. Default: console.
+  std::string output;
+  /// Aggregation output mode: complete, update or append. Default complete.
+  std::string output_mode = "complete";
+  /// Processing-time trigger of aggregations in ms; 0 emits only at the end of input. Default 0.
+  uint64_t trigger_ms = 0;
+};
+
+}  // namespace sluice

@@ -13,6 +13,7 @@
 
 #include "actors/messages.hpp"
 #include "actors/physical_plan.hpp"
+#include "checkpoints/checkpoint_coordinator.hpp"
 
 namespace sluice::actors {
 
@@ -21,17 +22,28 @@ struct job_outcome {
   std::string error;                ///< one line, when !ok
   std::vector<task_metrics> tasks;  ///< by task id (last report of each)
   double seconds = 0;               ///< wall time from deploy to the end
+  uint64_t checkpoints_completed = 0;
+  uint64_t checkpoints_failed = 0;
+  uint64_t last_checkpoint_id = 0;
+  uint64_t last_checkpoint_ms = 0;     ///< trigger to completion
+  uint64_t last_checkpoint_bytes = 0;  ///< state files of the last completed checkpoint
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
-  return f(caf::meta::type_name("sluice.job_outcome"), x.ok, x.error, x.tasks, x.seconds);
+  return f(caf::meta::type_name("sluice.job_outcome"), x.ok, x.error, x.tasks, x.seconds,
+           x.checkpoints_completed, x.checkpoints_failed, x.last_checkpoint_id,
+           x.last_checkpoint_ms, x.last_checkpoint_bytes);
 }
 
 struct coordinator_options {
   bool progress = false;  ///< print a progress line to stderr about once a second
   /// Set (e.g. by a signal handler) to stop the sources; the job then drains and ends.
   const std::atomic<bool>* stop_flag = nullptr;
+  /// Checkpoint settings; used when the plan has a checkpoint directory.
+  checkpoints::coordinator_options checkpoints;
+  /// Id of the first checkpoint this run takes (after those already in the directory).
+  uint64_t first_checkpoint_id = 1;
 };
 
 caf::actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const physical_plan> plan,

@@ -9,7 +9,12 @@
 #include "actors/coordinator.hpp"
 #include "actors/messages.hpp"
 #include "actors/physical_plan.hpp"
+#include "checkpoints/storage.hpp"
 #include "sluice/environment.hpp"
+#include "state/store.hpp"
+
+#include <filesystem>
+#include <unistd.h>
 
 namespace sluice {
 
@@ -79,6 +84,57 @@ void summarize(const actors::physical_plan& plan, const actors::job_outcome& out
     r.operators.push_back(by_uid[uid]);
 }
 
+/// Settles where state and dead letters go and which checkpoint to restore; "" or an error.
+std::string prepare_recovery(const job_options& o, actors::plan_options& po,
+                             std::shared_ptr<const checkpoints::manifest>& restore,
+                             uint64_t& first_id, bool& temp_state_dir) {
+  namespace fs = std::filesystem;
+  auto backend = state::parse_backend(o.state_backend);
+  if (!backend)
+    return "unknown --state-backend '" + o.state_backend + "' (memory or rocksdb)";
+  po.state_backend = *backend;
+  po.dead_letter_dir = !o.dead_letter_dir.empty() ? o.dead_letter_dir
+                       : !o.output.empty()        ? o.output + ".dead-letters"
+                                                  : std::string{"dead-letters"};
+  po.state_dir = o.state_dir;
+  if (po.state_dir.empty() && *backend == backend_kind::rocksdb) {
+    if (!o.checkpoint_dir.empty()) {
+      po.state_dir = o.checkpoint_dir + "/_work";  // same filesystem: checkpoints hard-link
+    } else {
+      po.state_dir = (fs::temp_directory_path() / ("sluice-state-" + std::to_string(::getpid()))).string();
+      temp_state_dir = true;
+    }
+  }
+  if (o.checkpoint_dir.empty())
+    return {};
+  po.checkpoint_dir = fs::absolute(o.checkpoint_dir).string();
+  std::error_code ec;
+  fs::create_directories(po.checkpoint_dir, ec);
+  if (ec)
+    return "cannot create --checkpoint-dir '" + o.checkpoint_dir + "': " + ec.message();
+  checkpoints::checkpoint_storage storage{po.checkpoint_dir};
+  if (o.from_scratch) {
+    for (auto id : storage.list_completed())
+      storage.discard(id);
+    first_id = storage.max_id() + 1;
+    return {};
+  }
+  auto choice = checkpoints::choose_recovery(storage);
+  for (const auto& w : choice.warnings)
+    std::fprintf(stderr, "sluice: warning: %s\n", w.c_str());
+  if (!choice.error.empty())
+    return choice.error;
+  first_id = storage.max_id() + 1;
+  if (!choice.chosen)
+    return {};
+  if (choice.chosen->max_parallelism != po.max_parallelism)
+    return "checkpoint " + std::to_string(choice.chosen->id) + " in " + o.checkpoint_dir +
+           " was taken with --max-parallelism " + std::to_string(choice.chosen->max_parallelism) +
+           "; restoring needs the same value";
+  restore = std::make_shared<checkpoints::manifest>(std::move(*choice.chosen));
+  return {};
+}
+
 }  // namespace
 
 job_result environment::execute() {
@@ -89,6 +145,13 @@ job_result environment::execute() {
   po.batch_size = opts_.batch_size;
   po.linger_ms = opts_.linger_ms;
   po.credits = opts_.credits;
+  std::shared_ptr<const checkpoints::manifest> restore;
+  uint64_t first_id = 1;
+  bool temp_state_dir = false;
+  if (auto err = prepare_recovery(opts_, po, restore, first_id, temp_state_dir); !err.empty()) {
+    r.error = err;
+    return r;
+  }
   std::shared_ptr<actors::physical_plan> plan;
   try {
     plan = std::make_shared<actors::physical_plan>(actors::build_plan(graph_, po));
@@ -96,6 +159,11 @@ job_result environment::execute() {
     r.error = e.what();
     return r;
   }
+  plan->restore = restore;
+  if (restore)
+    std::fprintf(stderr, "sluice: restoring from checkpoint %llu in %s%s\n",
+                 static_cast<unsigned long long>(restore->id), opts_.checkpoint_dir.c_str(),
+                 restore->final ? " (the job had finished)" : "");
   caf::actor_system_config cfg;
   actors::register_wire_types(cfg);
   cfg.add_message_type<actors::job_outcome>("sluice.job_outcome");
@@ -109,13 +177,27 @@ job_result environment::execute() {
   actors::coordinator_options co;
   co.progress = opts_.progress;
   co.stop_flag = &stop_requested;
+  co.checkpoints.interval_ms = opts_.checkpoint_interval_ms;
+  co.checkpoints.timeout_ms = opts_.checkpoint_timeout_ms;
+  co.checkpoints.retained = opts_.checkpoints_retained;
+  co.first_checkpoint_id = first_id;
   auto outcome = actors::run_plan(sys, plan, co);
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
   r.ok = outcome.ok;
   r.error = outcome.error;
   r.seconds = outcome.seconds;
+  r.checkpoints_completed = outcome.checkpoints_completed;
+  r.checkpoints_failed = outcome.checkpoints_failed;
+  r.last_checkpoint_id = outcome.last_checkpoint_id;
+  r.last_checkpoint_ms = outcome.last_checkpoint_ms;
+  r.last_checkpoint_bytes = outcome.last_checkpoint_bytes;
+  r.restored_from = restore ? restore->id : 0;
   summarize(*plan, outcome, r);
+  if (temp_state_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(po.state_dir, ec);
+  }
   if (!opts_.metrics_json.empty()) {
     std::ofstream f(opts_.metrics_json);
     f << r.to_json() << "\n";

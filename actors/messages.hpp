@@ -33,6 +33,13 @@ using done_atom = caf::atom_constant<caf::atom("done")>;      // (task, metrics)
 using fail_atom = caf::atom_constant<caf::atom("fail")>;      // (task, reason)
 using metric_atom = caf::atom_constant<caf::atom("metric")>;  // (task, metrics)
 using run_atom = caf::atom_constant<caf::atom("run")>;
+// Checkpoints.
+using trigger_atom = caf::atom_constant<caf::atom("trigger")>;    // coordinator -> source: (id)
+using barrier_atom = caf::atom_constant<caf::atom("barrier")>;    // task -> task: (input, id)
+using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;  // coordinator -> finished task: (id)
+using ack_atom = caf::atom_constant<caf::atom("ack")>;            // task -> coordinator: (id, task, task_ack)
+using decline_atom = caf::atom_constant<caf::atom("decline")>;    // task -> coordinator: (id, task, reason)
+using complete_atom = caf::atom_constant<caf::atom("complete")>;  // coordinator -> task: (id, final)
 // Self-messages.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;

@@ -27,12 +27,16 @@ void output_gate::push(batch_base& b) {
   pump();
 }
 
-void output_gate::push_epoch(uint64_t epoch) {
+void output_gate::push_mark(mark m) {
   flush_all();
   for (auto& ch : channels_)
-    ch.queue.emplace_back(epoch_mark{epoch});
+    ch.queue.emplace_back(m);
   pump();
 }
+
+void output_gate::push_epoch(uint64_t epoch) { push_mark(mark{false, epoch}); }
+
+void output_gate::push_barrier(uint64_t id) { push_mark(mark{true, id}); }
 
 void output_gate::flush_partial() {
   for (uint32_t o = 0; o < outputs(); ++o) {
@@ -71,8 +75,11 @@ void output_gate::pump() {
     auto& ch = channels_[o];
     while (!ch.queue.empty()) {
       auto& front = ch.queue.front();
-      if (auto* mark = std::get_if<epoch_mark>(&front)) {
-        transport_.send_epoch(o, mark->epoch);
+      if (auto* m = std::get_if<mark>(&front)) {
+        if (m->barrier)
+          transport_.send_barrier(o, m->value);
+        else
+          transport_.send_epoch(o, m->value);
       } else {
         if (ch.credits == 0)
           break;

@@ -25,6 +25,8 @@ class output_gate {
   void push(batch_base& b);
   /// Queues epoch mark `epoch` behind everything pushed so far, on every channel.
   void push_epoch(uint64_t epoch);
+  /// Queues checkpoint barrier `id` behind everything pushed so far, on every channel.
+  void push_barrier(uint64_t id);
   /// Queues partial batches of channels that have nothing else waiting (linger expired).
   void flush_partial();
   /// Queues everything buffered (end of input).
@@ -47,11 +49,12 @@ class output_gate {
   uint64_t backpressure_ns() const;
 
  private:
-  struct epoch_mark {
-    uint64_t epoch;
+  struct mark {
+    bool barrier;     // checkpoint barrier, else trigger-epoch mark
+    uint64_t value;
   };
   struct channel {
-    std::deque<std::variant<batch_ptr, epoch_mark>> queue;
+    std::deque<std::variant<batch_ptr, mark>> queue;
     uint32_t queued_batches = 0;
     uint32_t credits = 0;
     std::deque<uint32_t> in_flight;  // sizes of sent, not yet credited batches
@@ -59,6 +62,7 @@ class output_gate {
   };
 
   void enqueue_full(uint32_t o);
+  void push_mark(mark m);
   void update_blocked_clock();
 
   router_ptr router_;

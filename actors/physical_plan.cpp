@@ -71,6 +71,7 @@ struct builder {
         t.chain = chains[c];
         t.name = head.uid + "#" + std::to_string(i);
         t.ctx = task_context{head.uid, i, par, opts.max_parallelism, opts.batch_size};
+        t.ctx.state_backend = opts.state_backend;
         chain_tasks[c].push_back(t.id);
         plan.tasks.push_back(std::move(t));
       }
@@ -122,6 +123,28 @@ struct builder {
 };
 
 }  // namespace
+
+task_context physical_plan::context_of(uint32_t node, uint32_t subtask) const {
+  const auto& n = graph->node(node);
+  task_context ctx;
+  ctx.uid = n.uid;
+  ctx.subtask = subtask;
+  ctx.parallelism = parallelism.at(node);
+  ctx.max_parallelism = options.max_parallelism;
+  ctx.batch_size = options.batch_size;
+  ctx.state_backend = options.state_backend;
+  if (!options.state_dir.empty())
+    ctx.state_dir = options.state_dir + "/" + n.uid + "-" + std::to_string(subtask);
+  ctx.dead_letter_dir = options.dead_letter_dir;
+  return ctx;
+}
+
+std::string physical_plan::fingerprint() const {
+  std::string f;
+  for (const auto& n : graph->nodes())
+    f += n.uid + (n.kind == node_kind::source ? "(source)" : n.kind == node_kind::sink ? "(sink)" : "") + ";";
+  return f;
+}
 
 physical_plan build_plan(const job_graph& g, const plan_options& opts) {
   if (opts.parallelism == 0 || opts.max_parallelism == 0 || opts.batch_size == 0 ||

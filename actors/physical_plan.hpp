@@ -5,10 +5,12 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
+#include "checkpoints/manifest.hpp"
 #include "sluice/job_graph.hpp"
 
 namespace sluice::actors {
@@ -20,6 +22,10 @@ struct plan_options {
   uint32_t batch_size = 1024;      ///< records per batch
   uint32_t linger_ms = 10;         ///< a partial batch waits at most this long
   uint32_t credits = 8;            ///< batches in flight per channel
+  std::string checkpoint_dir;      ///< where checkpoints go; "" disables checkpointing
+  backend_kind state_backend = backend_kind::memory;
+  std::string state_dir;           ///< working directory of RocksDB state
+  std::string dead_letter_dir;     ///< where malformed records go
 };
 
 enum class task_kind { source, chain, partition };
@@ -47,6 +53,14 @@ struct physical_plan {
   std::vector<task_spec> tasks;
   /// Effective parallelism per logical node.
   std::vector<uint32_t> parallelism;
+  /// The checkpoint to restore from, if any.
+  std::shared_ptr<const checkpoints::manifest> restore;
+
+  bool checkpointing() const { return !options.checkpoint_dir.empty(); }
+  /// The context of `node` in subtask `subtask` (uid, parallelism, state directories).
+  task_context context_of(uint32_t node, uint32_t subtask) const;
+  /// A fingerprint of the job's shape: operator uids and kinds, in graph order.
+  std::string fingerprint() const;
 };
 
 /// Thrown for graphs the runtime cannot run; the message names the operator and the problem.

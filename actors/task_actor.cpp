@@ -39,11 +39,23 @@ class actor_transport final : public transport {
     const auto& from = spec_.inputs[input];
     self_->send(actors_[from.task], credit_atom::value, from.index, n);
   }
+  void send_barrier(uint32_t output, uint64_t id) override {
+    const auto& to = spec_.outputs[output];
+    self_->send(actors_[to.task], barrier_atom::value, to.index, id);
+  }
+  void acknowledge(uint64_t id, checkpoints::task_ack ack) override {
+    self_->send(coordinator_, ack_atom::value, id, spec_.id, std::move(ack));
+  }
+  void decline(uint64_t id, std::string reason) override {
+    self_->send(coordinator_, decline_atom::value, id, spec_.id, std::move(reason));
+  }
+  void set_coordinator(caf::actor c) { coordinator_ = std::move(c); }
 
  private:
   caf::event_based_actor* self_;
   const task_spec& spec_;
   std::vector<caf::actor> actors_;
+  caf::actor coordinator_;
 };
 
 struct task_state {
@@ -68,14 +80,16 @@ void schedule_poll(task_self* self, bool later) {
     self->send(self, poll_atom::value);
 }
 
-/// Reports completion once; the actor then quits normally.
+/// Reports completion once. Without checkpoints the actor then quits; with them it stays to
+/// give its final state and commit when the job's final checkpoint completes.
 void check_done(task_self* self) {
   auto& st = self->state;
   if (!st.runner || !st.runner->finished() || st.done_sent)
     return;
   st.done_sent = true;
   self->send(st.coordinator, done_atom::value, st.runner->spec().id, st.runner->metrics());
-  self->quit();
+  if (!st.plan->checkpointing())
+    self->quit();
 }
 
 /// Runs `f` and turns a failure into a report to the coordinator and an abnormal exit.
@@ -105,6 +119,7 @@ caf::behavior task_behavior(task_self* self, std::shared_ptr<const physical_plan
   st.coordinator = coordinator;
   st.task_id = task_id;
   st.net = std::make_unique<actor_transport>(self, plan->tasks.at(task_id));
+  st.net->set_coordinator(coordinator);
   // Constructing the runner runs user factories; a throw there is reported like any failure.
   guarded(self, [&] { st.runner = std::make_unique<task_runner>(*plan, task_id, *st.net); });
   auto linger = std::chrono::milliseconds(plan->options.linger_ms);
@@ -163,6 +178,20 @@ caf::behavior task_behavior(task_self* self, std::shared_ptr<const physical_plan
       auto& r = *self->state.runner;
       self->send(self->state.coordinator, metric_atom::value, r.spec().id, r.metrics());
       self->delayed_send(self, report_period, report_atom::value);
+    },
+    [=](trigger_atom, uint64_t id) {
+      guarded(self, [&] { self->state.runner->on_trigger(id); });
+    },
+    [=](barrier_atom, uint32_t input, uint64_t id) {
+      guarded(self, [&] { self->state.runner->on_barrier(input, id); });
+    },
+    [=](snapshot_atom, uint64_t id) {
+      guarded(self, [&] { self->state.runner->on_snapshot_request(id); });
+    },
+    [=](complete_atom, uint64_t id, bool final) {
+      guarded(self, [&] { self->state.runner->on_checkpoint_complete(id, final); });
+      if (final && self->state.done_sent)
+        self->quit();
     },
     [=](stop_atom) {
       self->state.runner->request_stop();

@@ -10,7 +10,12 @@ class task_runner::link final : public emitter {
     if (b && b->size() > 0)
       r_.deliver(k_, std::move(b));
   }
-  void end_epoch(uint64_t epoch) override { r_.deliver_epoch(k_, epoch); }
+  void end_epoch(uint64_t epoch) override {
+    if (k_ == r_.ops_.size())
+      r_.gate_.push_epoch(epoch);
+    else
+      r_.call_op(k_, [&](operator_logic& op) { op.on_epoch_end(epoch, *r_.links_[k_ + 1]); });
+  }
 
  private:
   task_runner& r_;
@@ -35,14 +40,11 @@ task_runner::task_runner(const physical_plan& plan, uint32_t task_id, transport&
       gate_(make_router(spec_, plan.options), t, plan.options.batch_size) {
   const auto& g = *plan.graph;
   for (auto node_id : spec_.chain) {
-    const auto& n = g.node(node_id);
-    auto ctx = spec_.ctx;
-    ctx.uid = n.uid;
-    ctx.parallelism = plan.parallelism[node_id];
-    if (n.kind == node_kind::source)
-      source_ = n.make_source(ctx);
+    auto ctx = plan.context_of(node_id, spec_.ctx.subtask);
+    if (g.node(node_id).kind == node_kind::source)
+      source_ = g.node(node_id).make_source(ctx);
     else
-      ops_.push_back(n.make_operator(ctx));
+      ops_.push_back(g.node(node_id).make_operator(ctx));
   }
   for (std::size_t k = 0; k <= ops_.size(); ++k)
     links_.push_back(std::make_unique<link>(*this, k));
@@ -66,20 +68,19 @@ void task_runner::start() {
   const auto& g = *plan_.graph;
   std::size_t op = 0;
   for (auto node_id : spec_.chain) {
-    auto ctx = spec_.ctx;
-    ctx.uid = g.node(node_id).uid;
-    ctx.parallelism = plan_.parallelism[node_id];
-    try {
-      if (g.node(node_id).kind == node_kind::source)
+    auto ctx = plan_.context_of(node_id, spec_.ctx.subtask);
+    if (g.node(node_id).kind == node_kind::source) {
+      try {
         source_->open(ctx);
-      else
-        ops_[op++]->open(ctx);
-    } catch (const std::exception& e) {
-      if (source_ && g.node(node_id).kind == node_kind::source)
-        throw task_failure(e.what());
-      fail(op - 1, e);
+      } catch (const std::exception& e) {
+        throw task_failure("source '" + ctx.uid + "': " + e.what());
+      }
+    } else {
+      call_op(op++, [&](operator_logic& o) { o.open(ctx); });
     }
   }
+  if (plan_.restore)
+    restore_chain();
   for (uint32_t i = 0; i < inputs_.inputs(); ++i)
     transport_.grant_credit(i, plan_.options.credits);
   if (inputs_.inputs() == 0 && !source_)
@@ -92,27 +93,7 @@ void task_runner::deliver(std::size_t k, batch_ptr b) {
     gate_.push(*b);
     return;
   }
-  try {
-    ops_[k]->process(*b, *links_[k + 1]);
-  } catch (const task_failure&) {
-    throw;
-  } catch (const std::exception& e) {
-    fail(k, e);
-  }
-}
-
-void task_runner::deliver_epoch(std::size_t k, uint64_t epoch) {
-  if (k == ops_.size()) {
-    gate_.push_epoch(epoch);
-    return;
-  }
-  try {
-    ops_[k]->on_epoch_end(epoch, *links_[k + 1]);
-  } catch (const task_failure&) {
-    throw;
-  } catch (const std::exception& e) {
-    fail(k, e);
-  }
+  call_op(k, [&](operator_logic& op) { op.process(*b, *links_[k + 1]); });
 }
 
 void task_runner::on_batch(uint32_t input, batch_ptr b) {
@@ -122,6 +103,11 @@ void task_runner::on_batch(uint32_t input, batch_ptr b) {
 
 void task_runner::on_epoch(uint32_t input, uint64_t epoch) {
   inputs_.on_epoch(input, epoch);
+  drain();
+}
+
+void task_runner::on_barrier(uint32_t input, uint64_t id) {
+  inputs_.on_barrier(input, id);
   drain();
 }
 
@@ -146,13 +132,7 @@ void task_runner::on_linger() {
 void task_runner::on_timer(std::size_t op) {
   if (finishing_ || op >= ops_.size())
     return;
-  try {
-    ops_[op]->on_timer(*links_[op + 1]);
-  } catch (const task_failure&) {
-    throw;
-  } catch (const std::exception& e) {
-    fail(op, e);
-  }
+  call_op(op, [&](operator_logic& o) { o.on_timer(*links_[op + 1]); });
 }
 
 void task_runner::drain() {
@@ -168,7 +148,10 @@ void task_runner::drain() {
       deliver(0, std::move(d->batch));
       transport_.grant_credit(d->input, 1);
     } else if (auto* e = std::get_if<input_gate::epoch_aligned>(&*ev)) {
-      deliver_epoch(0, e->epoch);
+      links_[0]->end_epoch(e->epoch);
+    } else if (auto* b = std::get_if<input_gate::barrier_aligned>(&*ev)) {
+      take_snapshot(b->checkpoint);
+      gate_.push_barrier(b->checkpoint);
     } else {
       draining_ = false;
       begin_finish();
@@ -186,6 +169,8 @@ poll_next task_runner::poll() {
   poll_status st;
   try {
     st = source_->poll(*links_[0], plan_.options.batch_size);
+  } catch (const task_failure&) {
+    throw;
   } catch (const std::exception& e) {
     throw task_failure("source '" + spec_.ctx.uid + "' (subtask " +
                        std::to_string(spec_.ctx.subtask) + "): " + e.what());
@@ -202,6 +187,27 @@ poll_next task_runner::poll() {
   return poll_next::never;
 }
 
+void task_runner::on_trigger(uint64_t id) {
+  if (finishing_)
+    return;  // the coordinator asks finished tasks for their state directly
+  take_snapshot(id);
+  gate_.push_barrier(id);
+}
+
+void task_runner::on_snapshot_request(uint64_t id) { take_snapshot(id); }
+
+void task_runner::on_checkpoint_complete(uint64_t id, bool final) {
+  if (source_) {
+    try {
+      source_->checkpoint_complete(id, final);
+    } catch (const std::exception& e) {
+      throw task_failure("source '" + spec_.ctx.uid + "': " + e.what());
+    }
+  }
+  for (std::size_t k = 0; k < ops_.size(); ++k)
+    call_op(k, [&](operator_logic& op) { op.checkpoint_complete(id, final); });
+}
+
 void task_runner::request_stop() {
   if (source_)
     source_->request_stop();
@@ -211,15 +217,9 @@ void task_runner::begin_finish() {
   if (finishing_)
     return;
   finishing_ = true;
-  for (std::size_t k = 0; k < ops_.size(); ++k) {
-    try {
-      ops_[k]->finish(*links_[k + 1]);
-    } catch (const task_failure&) {
-      throw;
-    } catch (const std::exception& e) {
-      fail(k, e);
-    }
-  }
+  if (!restored_final_)
+    for (std::size_t k = 0; k < ops_.size(); ++k)
+      call_op(k, [&](operator_logic& op) { op.finish(*links_[k + 1]); });
   gate_.flush_all();
   try_complete();
 }

@@ -7,6 +7,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <stdexcept>
 #include <vector>
@@ -48,6 +49,13 @@ class task_runner {
   void on_timer(std::size_t op);
   /// Sources only.
   poll_next poll();
+  /// Sources: the coordinator triggered checkpoint `id`: snapshot, then emit the barrier.
+  void on_trigger(uint64_t id);
+  void on_barrier(uint32_t input, uint64_t id);
+  /// A finished task is asked for its (final) state for checkpoint `id`.
+  void on_snapshot_request(uint64_t id);
+  /// Checkpoint `id` is durable; `final` when it is the job's last.
+  void on_checkpoint_complete(uint64_t id, bool final);
   /// Stops a source early (job cancelled): it finishes as if its input ended.
   void request_stop();
 
@@ -65,7 +73,23 @@ class task_runner {
   friend class link;
 
   void deliver(std::size_t k, batch_ptr b);
-  void deliver_epoch(std::size_t k, uint64_t epoch);
+  /// Writes the chain's state for checkpoint `id` and acknowledges (or declines) it.
+  void take_snapshot(uint64_t id);
+  checkpoints::operator_ack snapshot_operator(uint64_t id, uint32_t node, const std::function<void(operator_snapshot&)>& fill);
+  /// Gives every operator of the chain its state from plan_.restore.
+  void restore_chain();
+  operator_restore restore_for(uint32_t node, std::vector<std::shared_ptr<const state::snapshot_reader>>& keep);
+  /// Runs f on chained operator `op`; an exception becomes a task_failure naming the operator.
+  template <class F>
+  void call_op(std::size_t op, F&& f) {
+    try {
+      f(*ops_[op]);
+    } catch (const task_failure&) {
+      throw;
+    } catch (const std::exception& e) {
+      fail(op, e);
+    }
+  }
   void drain();
   void begin_finish();
   void try_complete();
@@ -83,6 +107,7 @@ class task_runner {
   bool finishing_ = false;
   bool finished_ = false;
   bool draining_ = false;
+  bool restored_final_ = false;  // restored from the job's final checkpoint: finish() already ran
   uint64_t batches_in_ = 0;
 };
 

@@ -27,6 +27,31 @@ cli::cli(std::string name, std::string description) : name_(std::move(name)), ap
   app_.add_flag("--progress", opts_.progress, "Print progress to stderr once a second")->group(g);
   app_.add_option("--metrics-json", opts_.metrics_json, "Write the job's metrics as JSON here")
       ->group(g);
+  auto* ft = "Fault tolerance";
+  app_.add_option("--checkpoint-dir", opts_.checkpoint_dir,
+                  "Directory of checkpoints; a job started on one with completed checkpoints "
+                  "resumes from the latest valid one")
+      ->group(ft);
+  app_.add_option("--checkpoint-interval-ms", opts_.checkpoint_interval_ms,
+                  "Between checkpoints (0: only the final one)")
+      ->group(ft)->capture_default_str();
+  app_.add_option("--checkpoint-timeout-ms", opts_.checkpoint_timeout_ms,
+                  "Abort a checkpoint not complete after this long")
+      ->group(ft)->check(CLI::Range(1u, 86400000u))->capture_default_str();
+  app_.add_option("--checkpoints-retained", opts_.checkpoints_retained,
+                  "Completed checkpoints to keep")
+      ->group(ft)->check(CLI::Range(1u, 1000u))->capture_default_str();
+  app_.add_flag("--from-scratch", opts_.from_scratch,
+                "Delete the checkpoints in --checkpoint-dir and start over")
+      ->group(ft);
+  app_.add_option("--state-backend", opts_.state_backend, "Keyed state backend")
+      ->group(ft)->check(CLI::IsMember({"memory", "rocksdb"}))->capture_default_str();
+  app_.add_option("--state-dir", opts_.state_dir,
+                  "Working directory of RocksDB state (default: DIR/_work of --checkpoint-dir)")
+      ->group(ft);
+  app_.add_option("--dead-letter-dir", opts_.dead_letter_dir,
+                  "Where malformed records go (default: OUTPUT.dead-letters)")
+      ->group(ft);
   auto* io = "Input and output";
   auto* in = app_.add_option("--input", opts_.input, "File or directory to read lines from")
                  ->group(io);

@@ -66,6 +66,12 @@ std::string job_result::to_json() const {
   j["seconds"] = seconds;
   j["bytes_read"] = bytes_read;
   j["source_records"] = source_records;
+  j["checkpoints"] = {{"completed", checkpoints_completed},
+                      {"failed", checkpoints_failed},
+                      {"last_id", last_checkpoint_id},
+                      {"last_duration_ms", last_checkpoint_ms},
+                      {"last_state_bytes", last_checkpoint_bytes},
+                      {"restored_from", restored_from}};
   auto& ops = j["operators"] = nlohmann::json::array();
   for (const auto& m : operators)
     ops.push_back({{"uid", m.uid},

@@ -35,6 +35,12 @@ struct job_result {
   uint64_t bytes_read = 0;       ///< by all sources
   uint64_t source_records = 0;   ///< emitted by all sources
   std::vector<operator_metrics> operators;  ///< graph order; partition stages as "<uid>.partition"
+  uint64_t checkpoints_completed = 0;
+  uint64_t checkpoints_failed = 0;
+  uint64_t last_checkpoint_id = 0;
+  uint64_t last_checkpoint_ms = 0;      ///< trigger to completion of the last checkpoint
+  uint64_t last_checkpoint_bytes = 0;   ///< its state files
+  uint64_t restored_from = 0;           ///< checkpoint the run started from; 0 for none
   /// The metrics as a JSON document.
   std::string to_json() const;
   const operator_metrics* find(const std::string& uid) const;

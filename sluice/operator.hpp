@@ -9,6 +9,8 @@
 #include <string>
 
 #include "sluice/batch.hpp"
+#include "sluice/checkpointing.hpp"
+#include "sluice/keys.hpp"
 
 namespace sluice {
 
@@ -19,6 +21,17 @@ struct task_context {
   uint32_t parallelism = 1;      ///< number of subtasks of this operator
   uint32_t max_parallelism = 128;///< number of key groups
   uint32_t batch_size = 1024;    ///< records per batch the runtime aims for
+  backend_kind state_backend = backend_kind::memory;  ///< where keyed state lives
+  std::string state_dir;         ///< working directory of this operator subtask's state (RocksDB)
+  std::string dead_letter_dir;   ///< where malformed records go; "" means beside the job's output
+
+  /// First and last key group owned by this subtask.
+  uint32_t key_group_first() const {
+    return static_cast<uint32_t>((uint64_t{subtask} * max_parallelism + parallelism - 1) / parallelism);
+  }
+  uint32_t key_group_last() const {
+    return static_cast<uint32_t>((uint64_t{subtask + 1} * max_parallelism + parallelism - 1) / parallelism) - 1;
+  }
 };
 
 /// Where an operator writes its output. Batches are of the operator's output type.
@@ -77,6 +90,15 @@ class operator_logic {
   virtual void on_epoch_end(uint64_t epoch, emitter& out) { out.end_epoch(epoch); }
   /// All input has been consumed (bounded job or stop): emit what remains and flush.
   virtual void finish(emitter&) {}
+
+  /// A checkpoint barrier reached the operator (after everything before it was processed):
+  /// write the state into `snap`. Sinks pre-commit here (two-phase commit).
+  virtual void snapshot_state(operator_snapshot&) {}
+  /// Before any input: take back the state of a checkpoint.
+  virtual void restore_state(const operator_restore&) {}
+  /// Checkpoint `id` is durable (its manifest is written): sinks commit what they pre-committed
+  /// up to it. Must be idempotent. `final`: the job's last checkpoint; commit everything.
+  virtual void checkpoint_complete(uint64_t id, bool final) {}
 };
 
 /// Result of one poll of a source.
@@ -100,6 +122,14 @@ class source_reader {
   virtual uint64_t bytes_total() const { return 0; }
   /// Asked to stop early (job cancelled): the next poll should return finished.
   virtual void request_stop() { stop_requested_ = true; }
+
+  /// At a checkpoint: record the read position (operator state) so that a restored reader
+  /// resumes exactly after the last record emitted before the barrier.
+  virtual void snapshot_state(operator_snapshot&) {}
+  /// Before open(): resume from a recorded position.
+  virtual void restore_state(const operator_restore&) {}
+  /// Checkpoint `id` is durable: e.g. drop write-ahead log segments no checkpoint needs.
+  virtual void checkpoint_complete(uint64_t id, bool final) {}
 
  protected:
   bool stop_requested_ = false;

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <chrono>
+#include <optional>
 #include <type_traits>
 #include <unordered_map>
 #include <utility>
@@ -99,23 +100,31 @@ template <class K, class T, class KeyOf, class F>
 class reduce_op final : public operator_logic {
  public:
   reduce_op(KeyOf key_of, F f) : key_of_(std::move(key_of)), f_(std::move(f)) {}
+  void open(const task_context& ctx) override {
+    store_.emplace(ctx);
+    table_ = &store_->template table<K, T>("reduce");
+  }
   void process(batch_base& in, emitter& out) override {
     auto b = std::make_shared<batch<T>>();
     auto& xs = as_batch<T>(in).items;
     b->items.reserve(xs.size());
     for (auto& x : xs) {
-      auto [it, fresh] = acc_.try_emplace(key_of(std::as_const(x)), x);
-      if (!fresh)
-        it->second = f_(std::as_const(it->second), std::as_const(x));
-      b->items.push_back(it->second);
+      const K k = key_of_(std::as_const(x));
+      auto cur = table_->get(k);
+      T next = cur ? f_(std::as_const(*cur), std::as_const(x)) : x;
+      table_->put(k, next);
+      b->items.push_back(std::move(next));
     }
     out.emit(std::move(b));
   }
+  void snapshot_state(operator_snapshot& s) override { store_->snapshot(s); }
+  void restore_state(const operator_restore& r) override { store_->restore(r); }
 
  private:
   KeyOf key_of_;
   F f_;
-  std::unordered_map<K, T, state::key_hasher<K>> acc_;
+  std::optional<state::keyed_state_store> store_;
+  state::keyed_table<K, T>* table_ = nullptr;
 };
 
 /// Options of a grouped aggregation (Spark's groupBy().agg() + writeStream).
@@ -125,57 +134,87 @@ struct aggregate_options {
 };
 
 /// Grouped aggregation with an output mode and a processing-time trigger. Emits (key, acc) pairs;
-/// after each trigger's rows it marks the end of the epoch so sinks can tell results apart.
+/// after each trigger's rows it marks the end of the epoch so sinks can tell results apart. Its
+/// table (value: accumulator and "changed since the last trigger") is keyed state, checkpointed.
 template <class K, class T, class A, class KeyOf, class Fold>
 class aggregate_op final : public operator_logic {
  public:
   using row = std::pair<K, A>;
+  using entry = std::pair<A, bool>;  // accumulator, dirty
 
   aggregate_op(KeyOf key_of, A init, Fold fold, aggregate_options opts)
       : key_of_(std::move(key_of)), init_(std::move(init)), fold_(std::move(fold)), opts_(opts) {}
 
-  void open(const task_context& ctx) override { limit_ = ctx.batch_size; }
+  void open(const task_context& ctx) override {
+    limit_ = ctx.batch_size;
+    store_.emplace(ctx);
+    table_ = &store_->template table<K, entry>("aggregate");
+    mem_ = dynamic_cast<state::memory_table<K, entry>*>(table_);
+  }
 
   void process(batch_base& in, emitter&) override {
-    for (const auto& x : as_batch<T>(in).items) {
-      auto [it, fresh] = table_.try_emplace(key_of_(x), entry{init_, false});
-      fold_(it->second.acc, x);
-      if (!it->second.dirty) {
-        it->second.dirty = true;
-        dirty_.push_back(&*it);
+    if (mem_) {  // hot path: the hash map itself
+      auto& map = mem_->map();
+      for (const auto& x : as_batch<T>(in).items) {
+        auto [it, fresh] = map.try_emplace(key_of_(x), entry{init_, false});
+        fold_(it->second.first, x);
+        if (track_dirty() && !it->second.second) {
+          it->second.second = true;
+          dirty_.push_back(it->first);
+        }
       }
+      return;
+    }
+    for (const auto& x : as_batch<T>(in).items) {
+      const K k = key_of_(x);
+      table_->update(k, entry{init_, false}, [&](entry& e) {
+        fold_(e.first, x);
+        if (track_dirty() && !e.second) {
+          e.second = true;
+          dirty_.push_back(k);
+        }
+      });
     }
   }
 
   std::chrono::milliseconds timer_period() const override { return opts_.trigger; }
-
   void on_timer(emitter& out) override { fire(out, false); }
   void finish(emitter& out) override { fire(out, true); }
 
+  void snapshot_state(operator_snapshot& s) override { store_->snapshot(s); }
+  void restore_state(const operator_restore& r) override {
+    store_->restore(r);
+    dirty_.clear();
+    table_->for_each([&](const K& k, const entry& e) {
+      if (e.second)
+        dirty_.push_back(k);
+    });
+  }
+
  private:
-  struct entry {
-    A acc;
-    bool dirty;
-  };
-  using table_type = std::unordered_map<K, entry, state::key_hasher<K>>;
+  /// Only update mode needs to know which rows changed since the last trigger.
+  bool track_dirty() const { return opts_.mode == output_mode::update; }
 
   void fire(emitter& out, bool final_trigger) {
-    if (!final_trigger && dirty_.empty() && opts_.mode != output_mode::complete)
-      return;  // nothing changed: no empty epoch (Spark skips empty micro-batches too)
     {
       batch_writer<row> w{out, limit_};
       if (opts_.mode == output_mode::complete ||
           (opts_.mode == output_mode::append && final_trigger)) {
-        for (const auto& [k, e] : table_)
-          w.push(row{k, e.acc});
+        table_->for_each([&](const K& k, const entry& e) { w.push(row{k, e.first}); });
       } else if (opts_.mode == output_mode::update) {
-        for (auto* kv : dirty_)
-          w.push(row{kv->first, kv->second.acc});
+        for (const auto& k : dirty_)
+          if (auto e = table_->get(k))
+            w.push(row{k, e->first});
       }
     }
-    for (auto* kv : dirty_)
-      kv->second.dirty = false;
+    for (const auto& k : dirty_) {
+      if (mem_)
+        mem_->map().find(k)->second.second = false;
+      else
+        table_->update(k, entry{init_, false}, [](entry& e) { e.second = false; });
+    }
     dirty_.clear();
+    // Every trigger ends an epoch, even an empty one, so epoch numbers agree across subtasks.
     out.end_epoch(++epoch_);
   }
 
@@ -184,8 +223,10 @@ class aggregate_op final : public operator_logic {
   Fold fold_;
   aggregate_options opts_;
   uint32_t limit_ = 1024;
-  table_type table_;
-  std::vector<typename table_type::value_type*> dirty_;
+  std::optional<state::keyed_state_store> store_;
+  state::keyed_table<K, entry>* table_ = nullptr;
+  state::memory_table<K, entry>* mem_ = nullptr;
+  std::vector<K> dirty_;
   uint64_t epoch_ = 0;
 };
 
@@ -221,22 +262,25 @@ template <class K, class T, class Out, class KeyOf, class F>
 class process_op final : public operator_logic {
  public:
   process_op(KeyOf key_of, F f) : key_of_(std::move(key_of)), f_(std::move(f)) {}
+  void open(const task_context& ctx) override { store_.emplace(ctx); }
+  void snapshot_state(operator_snapshot& s) override { store_->store().snapshot(s); }
+  void restore_state(const operator_restore& r) override { store_->store().restore(r); }
   void process(batch_base& in, emitter& out) override {
     auto b = std::make_shared<batch<Out>>();
-    keyed_context<K, Out> ctx{store_, b->items};
+    keyed_context<K, Out> ctx{*store_, b->items};
     for (const auto& x : as_batch<T>(in).items) {
       const K k = key_of_(x);
       ctx.set_key(k);
       f_(x, ctx);
     }
-    store_.clear_current_key();
+    store_->clear_current_key();
     out.emit(std::move(b));
   }
 
  private:
   KeyOf key_of_;
   F f_;
-  state::keyed_store<K> store_;
+  std::optional<state::keyed_store<K>> store_;
 };
 
 }  // namespace sluice

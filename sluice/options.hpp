@@ -25,6 +25,26 @@ struct job_options {
   /// Write the job's metrics as JSON to this file at the end. Default: none.
   std::string metrics_json;
 
+  // Fault tolerance.
+  /// Directory of checkpoints; empty disables checkpointing. Default: none.
+  std::string checkpoint_dir;
+  /// Between checkpoints, in ms; 0 takes only the final checkpoint. Default 1000.
+  uint32_t checkpoint_interval_ms = 1000;
+  /// A checkpoint not complete after this long is aborted (the job goes on). Default 60000.
+  uint32_t checkpoint_timeout_ms = 60000;
+  /// Completed checkpoints kept. Default 3.
+  uint32_t checkpoints_retained = 3;
+  /// Ignore and delete the checkpoints in checkpoint_dir and start over. Default off.
+  bool from_scratch = false;
+  /// Keyed state backend: "memory" or "rocksdb". Default memory.
+  std::string state_backend = "memory";
+  /// Working directory of RocksDB state. Default: DIR/_work under --checkpoint-dir, else a
+  /// temporary directory.
+  std::string state_dir;
+  /// Where malformed records are written. Default: OUTPUT.dead-letters beside --output, else
+  /// ./dead-letters.
+  std::string dead_letter_dir;
+
   // Input and output flags shared by the examples.
   /// A file or a directory of files to read lines from. Default: none.
   std::string input;

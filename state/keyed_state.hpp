@@ -1,6 +1,7 @@
-// Keyed state handles for process functions: value, list and map state scoped to the current key.
-// The in-memory store keeps one hash table per state name. One store per subtask, used by its
-// actor only (not thread-safe). Snapshots and the RocksDB backend come with checkpoints.
+// Keyed state handles for process functions: value, list and map state scoped to the current key
+// (Flink's ValueState, ListState, MapState). Each handle reads and writes one keyed table of the
+// operator subtask's keyed_state_store, so it lives on the job's backend (memory or RocksDB) and
+// is part of every checkpoint. One store per subtask, used by its actor only (not thread-safe).
 #pragma once
 
 #include <map>
@@ -8,32 +9,24 @@
 #include <optional>
 #include <stdexcept>
 #include <string>
-#include <unordered_map>
 #include <vector>
 
-#include "sluice/keys.hpp"
+#include "state/store.hpp"
 
 namespace sluice::state {
 
-/// std::hash replacement built on sluice's stable key hash.
-template <class K>
-struct key_hasher {
-  std::size_t operator()(const K& k) const { return static_cast<std::size_t>(key_hash(k)); }
-};
-
-class state_base {
+class handle_base {
  public:
-  virtual ~state_base() = default;
-  /// Number of keys holding a value.
-  virtual std::size_t size() const = 0;
+  virtual ~handle_base() = default;
 };
 
-/// Per-key table of V, addressed through the store's current key.
+/// Common part of the handles: the table and the current key.
 template <class K, class V>
-class keyed_table : public state_base {
+class keyed_handle : public handle_base {
  public:
-  explicit keyed_table(const K* const* current) : current_(current) {}
-  std::size_t size() const override { return values_.size(); }
+  keyed_handle(keyed_table<K, V>& t, const K* const* current) : table_(t), current_(current) {}
+  /// Number of keys holding a value.
+  std::size_t size() const { return table_.size(); }
 
  protected:
   const K& key() const {
@@ -41,89 +34,99 @@ class keyed_table : public state_base {
       throw std::logic_error("keyed state used outside of a keyed context");
     return **current_;
   }
-  std::unordered_map<K, V, key_hasher<K>> values_;
+  keyed_table<K, V>& table_;
 
  private:
   const K* const* current_;
 };
 
-/// A single value per key (Flink's ValueState).
 template <class K, class V>
-class value_state : public keyed_table<K, V> {
+class value_state : public keyed_handle<K, V> {
  public:
-  using keyed_table<K, V>::keyed_table;
-  std::optional<V> value() const {
-    auto i = this->values_.find(this->key());
-    return i == this->values_.end() ? std::nullopt : std::optional<V>{i->second};
-  }
+  using keyed_handle<K, V>::keyed_handle;
+  std::optional<V> value() const { return this->table_.get(this->key()); }
   V value_or(V fallback) const { return value().value_or(std::move(fallback)); }
-  void update(V v) { this->values_[this->key()] = std::move(v); }
-  void clear() { this->values_.erase(this->key()); }
+  void update(const V& v) { this->table_.put(this->key(), v); }
+  void clear() { this->table_.erase(this->key()); }
 };
 
-/// A list per key (Flink's ListState).
 template <class K, class V>
-class list_state : public keyed_table<K, std::vector<V>> {
+class list_state : public keyed_handle<K, std::vector<V>> {
  public:
-  using keyed_table<K, std::vector<V>>::keyed_table;
-  const std::vector<V>& get() const {
-    static const std::vector<V> empty;
-    auto i = this->values_.find(this->key());
-    return i == this->values_.end() ? empty : i->second;
+  using keyed_handle<K, std::vector<V>>::keyed_handle;
+  std::vector<V> get() const { return this->table_.get(this->key()).value_or(std::vector<V>{}); }
+  void add(const V& v) {
+    this->table_.update(this->key(), {}, [&](std::vector<V>& xs) { xs.push_back(v); });
   }
-  void add(V v) { this->values_[this->key()].push_back(std::move(v)); }
-  void clear() { this->values_.erase(this->key()); }
+  void clear() { this->table_.erase(this->key()); }
 };
 
-/// A map per key (Flink's MapState).
 template <class K, class MK, class MV>
-class map_state : public keyed_table<K, std::map<MK, MV>> {
+class map_state : public keyed_handle<K, std::map<MK, MV>> {
  public:
-  using keyed_table<K, std::map<MK, MV>>::keyed_table;
+  using keyed_handle<K, std::map<MK, MV>>::keyed_handle;
   std::optional<MV> get(const MK& mk) const {
-    auto i = this->values_.find(this->key());
-    if (i == this->values_.end()) return std::nullopt;
-    auto j = i->second.find(mk);
-    return j == i->second.end() ? std::nullopt : std::optional<MV>{j->second};
+    auto m = this->table_.get(this->key());
+    if (!m)
+      return std::nullopt;
+    auto j = m->find(mk);
+    return j == m->end() ? std::nullopt : std::optional<MV>{j->second};
   }
-  void put(const MK& mk, MV v) { this->values_[this->key()][mk] = std::move(v); }
+  void put(const MK& mk, const MV& v) {
+    this->table_.update(this->key(), {}, [&](std::map<MK, MV>& m) { m.insert_or_assign(mk, v); });
+  }
   void remove(const MK& mk) {
-    auto i = this->values_.find(this->key());
-    if (i == this->values_.end()) return;
-    i->second.erase(mk);
-    if (i->second.empty()) this->values_.erase(i);
+    auto m = this->table_.get(this->key());
+    if (!m)
+      return;
+    m->erase(mk);
+    if (m->empty())
+      this->table_.erase(this->key());
+    else
+      this->table_.put(this->key(), *m);
   }
-  void clear() { this->values_.erase(this->key()); }
+  void clear() { this->table_.erase(this->key()); }
 };
 
 /// The named keyed states of one subtask, all scoped to the current key.
 template <class K>
 class keyed_store {
  public:
+  /// In memory, for one subtask owning every key group.
+  keyed_store() : keyed_store(task_context{}) {}
+  explicit keyed_store(const task_context& ctx) : store_(ctx) {}
+
   void set_current_key(const K& k) { current_ = &k; }
   void clear_current_key() { current_ = nullptr; }
 
   template <class V>
-  value_state<K, V>& value(const std::string& name) { return get<value_state<K, V>>(name); }
+  value_state<K, V>& value(const std::string& name) { return handle<value_state<K, V>, V>(name); }
   template <class V>
-  list_state<K, V>& list(const std::string& name) { return get<list_state<K, V>>(name); }
+  list_state<K, V>& list(const std::string& name) {
+    return handle<list_state<K, V>, std::vector<V>>(name);
+  }
   template <class MK, class MV>
-  map_state<K, MK, MV>& map(const std::string& name) { return get<map_state<K, MK, MV>>(name); }
-
- private:
-  template <class S>
-  S& get(const std::string& name) {
-    auto& slot = states_[name];
-    if (!slot)
-      slot = std::make_unique<S>(&current_);
-    auto* s = dynamic_cast<S*>(slot.get());
-    if (!s)
-      throw std::logic_error("state '" + name + "' was declared with another type");
-    return *s;
+  map_state<K, MK, MV>& map(const std::string& name) {
+    return handle<map_state<K, MK, MV>, std::map<MK, MV>>(name);
   }
 
+  keyed_state_store& store() { return store_; }
+
+ private:
+  template <class H, class V>
+  H& handle(const std::string& name) {
+    auto& slot = handles_[name];
+    if (!slot)
+      slot = std::make_shared<H>(store_.template table<K, V>(name), &current_);
+    auto h = std::dynamic_pointer_cast<H>(slot);
+    if (!h)
+      throw std::logic_error("state '" + name + "' was declared with another type");
+    return *h;
+  }
+
+  keyed_state_store store_;
   const K* current_ = nullptr;
-  std::map<std::string, std::unique_ptr<state_base>> states_;
+  std::map<std::string, std::shared_ptr<handle_base>> handles_;
 };
 
 }  // namespace sluice::state

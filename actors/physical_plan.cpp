@@ -136,6 +136,7 @@ task_context physical_plan::context_of(uint32_t node, uint32_t subtask) const {
   if (!options.state_dir.empty())
     ctx.state_dir = options.state_dir + "/" + n.uid + "-" + std::to_string(subtask);
   ctx.dead_letter_dir = options.dead_letter_dir;
+  ctx.checkpointing = !options.checkpoint_dir.empty();
   return ctx;
 }
 

@@ -11,6 +11,8 @@
 #include <filesystem>
 #include <stdexcept>
 
+#include <nlohmann/json.hpp>
+
 #include "sluice/keys.hpp"
 
 namespace fs = std::filesystem;
@@ -47,14 +49,20 @@ struct file_source::open_file {
       ::close(fd);
   }
 
-  static std::unique_ptr<open_file> open(const std::string& path, uint64_t start, uint64_t end) {
+  /// Offset of the first byte not yet emitted as part of a line.
+  uint64_t resume_offset() const { return pos - splitter.pending_bytes(); }
+
+  static std::unique_ptr<open_file> open(const std::string& path, uint64_t start, uint64_t end,
+                                         bool at_line_start = false) {
     auto f = std::make_unique<open_file>();
     f->path = path;
     f->fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
     if (f->fd < 0)
       throw std::runtime_error("cannot open input file '" + path + "': " + errno_text());
     f->end = end;
-    if (start > 0) {
+    if (at_line_start) {
+      f->pos = start;
+    } else if (start > 0) {
       // The split owns the line that starts at `start` only if the byte before is a newline.
       f->pos = start - 1;
       f->skip_first = true;
@@ -255,6 +263,74 @@ poll_status file_source::poll_follow(std::vector<std::string>& lines, uint32_t m
     }
   }
   return progressed || !lines.empty() ? poll_status::more : poll_status::idle;
+}
+
+}  // namespace sluice
+
+namespace sluice {
+
+void file_source::snapshot_state(operator_snapshot& snap) {
+  nlohmann::json j;
+  if (opts_.follow) {
+    auto& files = j["files"] = nlohmann::json::object();
+    for (const auto& [path, f] : followed_)
+      files[path] = f->resume_offset();
+  } else {
+    // Resume inside the current split when its first (partial) line was skipped already;
+    // otherwise restart the split (nothing of it was emitted yet) or take the next one.
+    std::size_t split = next_split_;
+    uint64_t offset = 0;
+    bool inside = false;
+    if (cur_ && !cur_->done) {
+      split = next_split_ - 1;
+      if (!cur_->skip_first) {
+        offset = cur_->resume_offset();
+        inside = true;
+      }
+    }
+    j["split"] = split;
+    if (split < splits_.size()) {
+      j["path"] = splits_[split].path;
+      j["split_start"] = splits_[split].start;
+    }
+    if (inside)
+      j["offset"] = offset;
+    j["bytes_read"] = bytes_read_;
+  }
+  auto text = j.dump();
+  snap.set_operator_state(text);
+  snap.description = text;
+}
+
+void file_source::restore_state(const operator_restore& r) {
+  if (!r.operator_state)
+    throw std::runtime_error("the checkpoint has no position for subtask " +
+                             std::to_string(ctx_.subtask) +
+                             (r.old_parallelism != ctx_.parallelism
+                                  ? " (the source's parallelism changed from " +
+                                        std::to_string(r.old_parallelism) + " to " +
+                                        std::to_string(ctx_.parallelism) + ")"
+                                  : ""));
+  auto j = nlohmann::json::parse(*r.operator_state);
+  if (opts_.follow) {
+    for (const auto& [path, offset] : j.at("files").items()) {
+      auto f = open_file::open(path, offset.get<uint64_t>(), UINT64_MAX, true);
+      bytes_read_ += offset.get<uint64_t>();
+      followed_.emplace(path, std::move(f));
+    }
+    return;
+  }
+  next_split_ = j.at("split").get<std::size_t>();
+  bytes_read_ = j.value("bytes_read", uint64_t{0});
+  if (next_split_ > splits_.size() ||
+      (next_split_ < splits_.size() &&
+       (j.value("path", std::string{}) != splits_[next_split_].path ||
+        j.value("split_start", uint64_t{0}) != splits_[next_split_].start)))
+    throw std::runtime_error("the input '" + opts_.path + "' changed since the checkpoint");
+  if (j.contains("offset") && next_split_ < splits_.size()) {
+    const auto& s = splits_[next_split_++];
+    cur_ = open_file::open(s.path, j["offset"].get<uint64_t>(), s.end, true);
+  }
 }
 
 }  // namespace sluice

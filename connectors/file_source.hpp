@@ -48,6 +48,10 @@ class file_source final : public source_reader {
   poll_status poll(emitter& out, uint32_t max_records) override;
   uint64_t bytes_read() const override { return bytes_read_; }
   uint64_t bytes_total() const override { return bytes_total_; }
+  /// Position: the split being read and the offset of the next line to emit (JSON).
+  void snapshot_state(operator_snapshot& snap) override;
+  /// Resumes at a recorded position; the input must still have the same splits.
+  void restore_state(const operator_restore& r) override;
 
  private:
   struct open_file;

@@ -8,6 +8,9 @@
 #include <cstdint>
 #include <limits>
 #include <memory>
+#include <sstream>
+#include <stdexcept>
+#include <string>
 
 #include "sluice/operator.hpp"
 
@@ -25,6 +28,21 @@ class generator_source final : public source_reader {
     step_ = ctx.parallelism;
     per_subtask_rate_ = rate_ > 0 ? rate_ / ctx.parallelism : 0;
     start_ = std::chrono::steady_clock::now();
+  }
+
+  void snapshot_state(operator_snapshot& snap) override {
+    auto text = "{\"next\": " + std::to_string(next_) + ", \"emitted\": " + std::to_string(emitted_) + "}";
+    snap.set_operator_state(std::to_string(next_) + " " + std::to_string(emitted_));
+    snap.description = text;
+  }
+  void restore_state(const operator_restore& r) override {
+    if (!r.operator_state)
+      throw std::runtime_error("the checkpoint has no position for this generator subtask");
+    std::istringstream in(*r.operator_state);
+    uint64_t emitted_before = 0;
+    if (!(in >> next_ >> emitted_before))
+      throw std::runtime_error("the generator's checkpointed position is malformed");
+    // emitted_ paces the rate of this run: it starts from zero again.
   }
 
   poll_status poll(emitter& out, uint32_t max_records) override {

@@ -74,9 +74,9 @@ int main(int argc, char** argv) {
                       .key_by([](const std::string& w) -> const std::string& { return w; })
                       .count(agg, "count");
     if (o.output.empty())
-      counts.to_console();
+      counts.to_console().uid("sink");
     else
-      counts.to_files(o.output);
+      counts.to_files(o.output).uid("sink");
     auto result = env.execute();
     if (!result.ok)
       return sluice::report_error(cli.name(), result.error);

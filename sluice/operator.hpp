@@ -24,6 +24,7 @@ struct task_context {
   backend_kind state_backend = backend_kind::memory;  ///< where keyed state lives
   std::string state_dir;         ///< working directory of this operator subtask's state (RocksDB)
   std::string dead_letter_dir;   ///< where malformed records go; "" means beside the job's output
+  bool checkpointing = false;    ///< checkpoints are on: sinks commit only completed checkpoints
 
   /// First and last key group owned by this subtask.
   uint32_t key_group_first() const {

@@ -6,6 +6,7 @@
 
 #include "actors/progress.hpp"
 #include "actors/task_actor.hpp"
+#include "checkpoints/fault_points.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const sluice::actors::physical_plan>)
 
@@ -103,6 +104,8 @@ void on_completed_checkpoint(coordinator_self* self) {
   auto& st = self->state;
   std::optional<checkpoints::manifest> m;
   try {
+    if (st.checkpoints->pending() && st.checkpoints->pending()->fully_acknowledged())
+      checkpoints::fault_point("coordinator_before_manifest");
     m = st.checkpoints->try_complete();
   } catch (const std::exception& e) {
     warn(std::string{"checkpoint could not be completed: "} + e.what());
@@ -111,6 +114,7 @@ void on_completed_checkpoint(coordinator_self* self) {
   }
   if (!m)
     return;
+  checkpoints::fault_point("coordinator_after_manifest");
   for (std::size_t i = 0; i < st.tasks.size(); ++i)
     if (!st.exited[i])
       self->send(st.tasks[i], complete_atom::value, m->id, m->final);

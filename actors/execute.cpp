@@ -70,6 +70,8 @@ void summarize(const actors::physical_plan& plan, const actors::job_outcome& out
       } else {
         auto k = c - base;
         om.records_in += m.op_records[k];
+        if (k < m.op_dead_letters.size())
+          om.dead_letters += m.op_dead_letters[k];
         if (n.kind != node_kind::sink)
           om.records_out += m.op_records[k + 1];
       }

@@ -83,13 +83,15 @@ struct task_metrics {
   /// Records that entered each chained operator, by chain position; the last entry counts what
   /// left the chain.
   std::vector<uint64_t> op_records;
+  /// Dead letters of each chained operator, by position among the operators.
+  std::vector<uint64_t> op_dead_letters;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_metrics& x) {
   return f(caf::meta::type_name("sluice.task_metrics"), x.records_in, x.records_out, x.batches_in,
            x.batches_out, x.bytes_read, x.bytes_total, x.backpressure_ns, x.max_in_flight_records,
-           x.max_in_flight_batches, x.op_records);
+           x.max_in_flight_batches, x.op_records, x.op_dead_letters);
 }
 
 /// Registers every type of this header with a CAF configuration.

@@ -2,6 +2,7 @@
 #include <filesystem>
 
 #include "actors/task_runner.hpp"
+#include "checkpoints/fault_points.hpp"
 #include "checkpoints/storage.hpp"
 
 namespace fs = std::filesystem;
@@ -58,6 +59,7 @@ void task_runner::take_snapshot(uint64_t id) {
     transport_.decline(id, spec_.name + ": " + e.what());
     return;
   }
+  checkpoints::fault_point("task_after_snapshot");
   transport_.acknowledge(id, std::move(acks));
 }
 

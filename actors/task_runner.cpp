@@ -256,6 +256,8 @@ task_metrics task_runner::metrics() const {
   m.max_in_flight_records = gate_.max_in_flight_records();
   m.max_in_flight_batches = gate_.max_in_flight_batches();
   m.op_records = op_records_in_;
+  for (const auto& op : ops_)
+    m.op_dead_letters.push_back(op->dead_letters());
   return m;
 }
 

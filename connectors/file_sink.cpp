@@ -10,6 +10,8 @@
 
 #include <nlohmann/json.hpp>
 
+#include "checkpoints/fault_points.hpp"
+
 namespace fs = std::filesystem;
 
 namespace sluice {
@@ -95,12 +97,16 @@ void part_file_writer::append(const std::string& text) {
 }
 
 void part_file_writer::publish(const part& p) const {
+  if (transactional_)
+    checkpoints::fault_point("sink_mid_commit");
   if (::rename(p.hidden.c_str(), p.visible.c_str()) != 0) {
     if (errno == ENOENT && fs::exists(p.visible))
       return;  // committed before (recovery commits again): nothing to do
     fail("cannot commit part file", p.visible);
   }
   fsync_dir(opts_.dir);
+  if (transactional_)
+    checkpoints::fault_point("sink_after_commit");
 }
 
 void part_file_writer::roll() {
@@ -134,6 +140,8 @@ std::string part_file_writer::precommit(uint64_t id) {
     pending_.push_back(std::move(p));
   }
   ended_.clear();
+  if (!pending_.empty())
+    checkpoints::fault_point("sink_after_precommit");
   nlohmann::json j;
   j["seq"] = seq_;
   auto& parts = j["pending"] = nlohmann::json::array();

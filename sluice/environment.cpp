@@ -80,7 +80,8 @@ std::string job_result::to_json() const {
                    {"records_out", m.records_out},
                    {"backpressure_ms", m.backpressure_ms},
                    {"max_in_flight_records", m.max_in_flight_records},
-                   {"max_in_flight_batches", m.max_in_flight_batches}});
+                   {"max_in_flight_batches", m.max_in_flight_batches},
+                   {"dead_letters", m.dead_letters}});
   return j.dump(2);
 }
 

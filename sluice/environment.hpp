@@ -26,6 +26,7 @@ struct operator_metrics {
   uint64_t backpressure_ms = 0;        ///< summed over subtasks: output waiting for credit
   uint64_t max_in_flight_records = 0;  ///< max over its output channels
   uint64_t max_in_flight_batches = 0;
+  uint64_t dead_letters = 0;           ///< malformed records sent to the dead-letter files
 };
 
 struct job_result {

@@ -100,6 +100,8 @@ class operator_logic {
   /// Checkpoint `id` is durable (its manifest is written): sinks commit what they pre-committed
   /// up to it. Must be idempotent. `final`: the job's last checkpoint; commit everything.
   virtual void checkpoint_complete(uint64_t id, bool final) {}
+  /// Records this operator sent to the dead-letter files so far.
+  virtual uint64_t dead_letters() const { return 0; }
 };
 
 /// Result of one poll of a source.

@@ -10,6 +10,8 @@
 #include <utility>
 #include <vector>
 
+#include "connectors/dead_letters.hpp"
+#include "connectors/format.hpp"
 #include "sluice/operator.hpp"
 #include "sluice/output_mode.hpp"
 #include "state/keyed_state.hpp"
@@ -93,6 +95,87 @@ class filter_op final : public operator_logic {
 
  private:
   F f_;
+};
+
+/// Result of a parse function: a value, or the reason the input is malformed.
+template <class U>
+struct parsed {
+  std::optional<U> value;
+  std::string error;
+};
+
+/// The parse succeeded.
+template <class U>
+parsed<U> accept(U u) {
+  return parsed<U>{std::move(u), {}};
+}
+
+/// The input is malformed: it becomes a dead letter with this reason.
+struct rejected {
+  std::string reason;
+  template <class U>
+  operator parsed<U>() const {  // NOLINT: implicit on purpose, `return sluice::reject(...)`
+    return parsed<U>{std::nullopt, reason};
+  }
+};
+inline rejected reject(std::string reason) { return rejected{std::move(reason)}; }
+
+/// map that may reject records: f(const T&) -> parsed<U>. Rejected records go to the dead-letter
+/// files with their reason and are counted; the job never stops for them.
+template <class In, class Out, class F>
+class parse_op final : public operator_logic {
+ public:
+  explicit parse_op(F f) : f_(std::move(f)) {}
+  void open(const task_context& ctx) override {
+    dead_.emplace(ctx);
+    checkpointing_ = ctx.checkpointing;
+  }
+  void process(batch_base& in, emitter& out) override {
+    auto b = std::make_shared<batch<Out>>();
+    auto& xs = as_batch<In>(in).items;
+    b->items.reserve(xs.size());
+    for (const auto& x : xs) {
+      parsed<Out> r = f_(x);
+      if (r.value) {
+        b->items.push_back(std::move(*r.value));
+      } else {
+        line_.clear();
+        format_field(line_, x);
+        dead_->write(r.error, line_);
+      }
+    }
+    out.emit(std::move(b));
+  }
+  std::chrono::milliseconds timer_period() const override {
+    return std::chrono::milliseconds{checkpointing_ ? 0 : 1000};
+  }
+  void on_timer(emitter&) override { dead_->flush(); }
+  void finish(emitter&) override {
+    if (!checkpointing_)
+      dead_->flush();
+  }
+  void snapshot_state(operator_snapshot& s) override {
+    if (!checkpointing_)
+      return;
+    dead_->flush();  // stage what was written for this checkpoint
+    auto st = dead_->precommit(s.checkpoint_id);
+    if (!st.empty())
+      s.set_operator_state(st);
+  }
+  void checkpoint_complete(uint64_t id, bool final) override {
+    dead_->commit_upto(final ? UINT64_MAX : id);
+  }
+  void restore_state(const operator_restore& r) override {
+    if (r.operator_state)
+      dead_->restore(*r.operator_state);
+  }
+  uint64_t dead_letters() const override { return dead_ ? dead_->count() : 0; }
+
+ private:
+  F f_;
+  std::optional<dead_letter_writer> dead_;
+  std::string line_;
+  bool checkpointing_ = false;
 };
 
 /// Flink-style rolling reduce: every input record emits the key's new reduced value.

@@ -48,6 +48,15 @@ class stream {
     });
   }
 
+  /// Parses records that may be malformed: f(const T&) returns sluice::accept(u) or
+  /// sluice::reject("reason"); rejected records become dead letters (see --dead-letter-dir).
+  template <class U, class F>
+  stream<U> parse(F f, const std::string& uid = {}) const {
+    return add<U>("parse", uid, [f](const task_context&) -> operator_ptr {
+      return std::make_unique<parse_op<T, U, F>>(f);
+    });
+  }
+
   /// Keeps the records for which f returns true.
   template <class F>
   stream<T> filter(F f, const std::string& uid = {}) const {

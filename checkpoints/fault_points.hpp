@@ -1,0 +1,15 @@
+// Named fault points for the failure-injection tests: the environment variable
+// SLUICE_FAULT=NAME[:N] makes the process SIGKILL itself the Nth time (default first) it passes
+// fault point NAME. Off (one relaxed atomic load) when the variable is unset. Thread-safe.
+//
+// Points: sink_after_precommit, sink_mid_commit, sink_after_commit (file sink, per part file),
+// coordinator_before_manifest, coordinator_after_manifest (before sinks are told to commit),
+// task_after_snapshot.
+#pragma once
+
+namespace sluice::checkpoints {
+
+/// Kills the process here if SLUICE_FAULT names this point (and its count is reached).
+void fault_point(const char* name);
+
+}  // namespace sluice::checkpoints

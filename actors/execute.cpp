@@ -99,6 +99,7 @@ std::string prepare_recovery(const job_options& o, actors::plan_options& po,
                        : !o.output.empty()        ? o.output + ".dead-letters"
                                                   : std::string{"dead-letters"};
   po.state_dir = o.state_dir;
+  po.checkpoints_retained = o.checkpoints_retained;
   if (po.state_dir.empty() && *backend == backend_kind::rocksdb) {
     if (!o.checkpoint_dir.empty()) {
       po.state_dir = o.checkpoint_dir + "/_work";  // same filesystem: checkpoints hard-link

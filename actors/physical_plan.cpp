@@ -137,6 +137,8 @@ task_context physical_plan::context_of(uint32_t node, uint32_t subtask) const {
     ctx.state_dir = options.state_dir + "/" + n.uid + "-" + std::to_string(subtask);
   ctx.dead_letter_dir = options.dead_letter_dir;
   ctx.checkpointing = !options.checkpoint_dir.empty();
+  ctx.checkpoint_dir = options.checkpoint_dir;
+  ctx.checkpoints_retained = options.checkpoints_retained;
   return ctx;
 }
 

@@ -26,6 +26,7 @@ struct plan_options {
   backend_kind state_backend = backend_kind::memory;
   std::string state_dir;           ///< working directory of RocksDB state
   std::string dead_letter_dir;     ///< where malformed records go
+  uint32_t checkpoints_retained = 3;
 };
 
 enum class task_kind { source, chain, partition };

@@ -79,23 +79,62 @@ int connect_to(const socket_source_options& o) {
 
 }  // namespace
 
-void socket_source::open(const task_context&) { fd_ = connect_to(opts_); }
+void socket_source::open(const task_context& ctx) {
+  if (ctx.checkpointing) {
+    wal_dir_ = ctx.checkpoint_dir + "/wal/" + ctx.uid + "-" + std::to_string(ctx.subtask);
+    checkpoints::wal_options o;
+    o.dir = wal_dir_;
+    o.segment_bytes = 8ull << 20;
+    wal_ = std::make_unique<checkpoints::wal_writer>(o);
+    wal_->open();
+    next_ = wal_->end();  // a fresh run (no restore) starts after whatever the log holds
+    retained_ = ctx.checkpoints_retained;
+  }
+  fd_ = connect_to(opts_);
+}
 
-poll_status socket_source::poll(emitter& out, uint32_t max_records) {
-  if (eof_ || stop_requested_)
-    return poll_status::finished;
-  auto b = std::make_shared<batch<std::string>>();
-  bool got = false;
-  while (b->items.size() < max_records) {
+void socket_source::snapshot_state(operator_snapshot& snap) {
+  if (!wal_)
+    return;
+  snap.set_operator_state(std::to_string(next_));
+  snap.description = "{\"wal\": \"" + wal_dir_ + "\", \"position\": " + std::to_string(next_) + "}";
+  recorded_.emplace_back(snap.checkpoint_id, next_);
+}
+
+void socket_source::restore_state(const operator_restore& r) {
+  if (!wal_ || !r.operator_state)
+    return;
+  next_ = std::stoull(*r.operator_state);
+  if (next_ > wal_->end())
+    throw std::runtime_error("the write-ahead log in '" + wal_dir_ + "' ends before position " +
+                             std::to_string(next_) + " recorded by the checkpoint");
+}
+
+void socket_source::checkpoint_complete(uint64_t id, bool) {
+  if (!wal_)
+    return;
+  // The oldest retained checkpoint bounds what replay may still need.
+  completed_.push_back(id);
+  while (completed_.size() > retained_)
+    completed_.pop_front();
+  while (!recorded_.empty() && recorded_.front().first < completed_.front())
+    recorded_.pop_front();
+  if (!recorded_.empty() && recorded_.front().first == completed_.front())
+    wal_->truncate_before(recorded_.front().second);
+}
+
+std::vector<std::string> socket_source::receive(uint32_t max_records, bool& got) {
+  std::vector<std::string> lines;
+  while (lines.size() < max_records) {
     auto n = ::recv(fd_, buf_.data(), buf_.size(), 0);
     if (n > 0) {
       got = true;
       bytes_read_ += static_cast<uint64_t>(n);
-      splitter_.feed(buf_.data(), static_cast<std::size_t>(n), b->items);
+      splitter_.feed(buf_.data(), static_cast<std::size_t>(n), lines);
       continue;
     }
     if (n == 0) {  // peer closed: the stream ends
-      splitter_.flush(b->items);
+      splitter_.flush(lines);
       eof_ = true;
       break;
     }
@@ -106,11 +145,37 @@ poll_status socket_source::poll(emitter& out, uint32_t max_records) {
     throw std::runtime_error("socket " + opts_.host + ":" + std::to_string(opts_.port) +
                              " failed: " + std::strerror(errno));
   }
+  return lines;
+}
+
+poll_status socket_source::poll(emitter& out, uint32_t max_records) {
+  auto b = std::make_shared<batch<std::string>>();
+  bool got = false;
+  if (wal_) {
+    // Log first, emit from the log: what was received before a crash is replayed from there.
+    if (next_ == wal_->end() && !eof_ && !stop_requested_) {
+      auto lines = receive(max_records, got);
+      if (!lines.empty()) {
+        wal_->append(lines);
+        wal_->sync();
+      }
+    }
+    if (next_ < wal_->end()) {
+      if (!reader_)
+        reader_ = std::make_unique<checkpoints::wal_reader>(wal_dir_);
+      b->items = reader_->read(next_, max_records);
+      next_ += b->items.size();
+      got = true;
+    }
+  } else if (!eof_ && !stop_requested_) {
+    b->items = receive(max_records, got);
+  }
   bool any = !b->items.empty();
   out.emit(std::move(b));
-  if (eof_)
+  bool drained = !wal_ || next_ == wal_->end();
+  if ((eof_ || stop_requested_) && drained)
     return any ? poll_status::more : poll_status::finished;
-  return got ? poll_status::more : poll_status::idle;
+  return got || any ? poll_status::more : poll_status::idle;
 }
 
 }  // namespace sluice

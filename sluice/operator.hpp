@@ -25,6 +25,8 @@ struct task_context {
   std::string state_dir;         ///< working directory of this operator subtask's state (RocksDB)
   std::string dead_letter_dir;   ///< where malformed records go; "" means beside the job's output
   bool checkpointing = false;    ///< checkpoints are on: sinks commit only completed checkpoints
+  std::string checkpoint_dir;    ///< the job's checkpoint directory (write-ahead logs live there)
+  uint32_t checkpoints_retained = 3;  ///< completed checkpoints kept (what logs must still cover)
 
   /// First and last key group owned by this subtask.
   uint32_t key_group_first() const {

@@ -157,6 +157,20 @@ void part_file_writer::commit_upto(uint64_t id) {
   pending_.erase(pending_.begin(), pending_.begin() + static_cast<std::ptrdiff_t>(done));
 }
 
+void part_file_writer::remove_stale_results(uint32_t parallelism) const {
+  auto prefix = opts_.prefix + "-";
+  std::error_code ec;
+  for (const auto& e : fs::directory_iterator(opts_.dir, ec)) {
+    auto name = e.path().filename().string();
+    if (name.rfind(prefix, 0) != 0)
+      continue;
+    auto rest = name.substr(prefix.size());
+    if (!rest.empty() && rest.find_first_not_of("0123456789") == std::string::npos &&
+        std::stoull(rest) >= parallelism)
+      fs::remove(e.path(), ec);
+  }
+}
+
 std::string part_file_writer::describe() const {
   nlohmann::json parts = nlohmann::json::array();
   for (const auto& p : pending_)

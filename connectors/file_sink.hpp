@@ -53,6 +53,9 @@ class part_file_writer {
   /// Takes back a checkpointed state: commits its pre-committed parts and deletes every other
   /// in-progress file of this subtask (they belong to no completed checkpoint).
   void restore(const std::string& state);
+  /// Replace mode: deletes "PREFIX-K" results of subtasks K >= parallelism left by an earlier run
+  /// with more subtasks, so the directory holds exactly one full result.
+  void remove_stale_results(uint32_t parallelism) const;
   /// JSON list of the pending transactions, for the manifest.
   std::string describe() const;
 
@@ -89,6 +92,8 @@ class file_sink final : public operator_logic {
     writer_.emplace(opts_, ctx.subtask, mode_ == output_mode::complete, ctx.checkpointing);
     writer_->open();
     transactional_ = ctx.checkpointing;
+    if (mode_ == output_mode::complete && ctx.subtask == 0)
+      writer_->remove_stale_results(ctx.parallelism);
   }
   void process(batch_base& in, emitter&) override {
     buf_.clear();

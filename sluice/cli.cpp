@@ -7,56 +7,98 @@
 
 namespace sluice {
 
-cli::cli(std::string name, std::string description) : name_(std::move(name)), app_(description, name_) {
+namespace {
+
+/// Plain decimal digits only: CLI11 would read "-5" into an unsigned as 2^64-5
+/// and "010" as octal.
+const CLI::Validator decimal_count(
+    [](std::string& s) -> std::string {
+      if (s.empty() || s.find_first_not_of("0123456789") != std::string::npos)
+        return "expected a non-negative decimal integer, got '" + s + "'";
+      return {};
+    },
+    "UINT");
+
+}  // namespace
+
+cli::cli(std::string name, std::string description)
+    : name_(std::move(name)), app_(description, name_) {
   app_.set_help_flag("-h,--help", "Print this help and exit");
   auto* g = "Runtime";
   app_.add_option("--parallelism", opts_.parallelism,
                   "Default parallelism of operators (default: number of cores)")
-      ->group(g)->check(CLI::Range(1u, 4096u));
+      ->check(decimal_count)
+      ->group(g)
+      ->check(CLI::Range(1u, 4096u));
   app_.add_option("--max-parallelism", opts_.max_parallelism,
                   "Number of key groups, the upper bound of parallelism")
-      ->group(g)->check(CLI::Range(1u, 32768u))->capture_default_str();
+      ->check(decimal_count)
+      ->group(g)
+      ->check(CLI::Range(1u, 32768u))
+      ->capture_default_str();
   app_.add_option("--batch-size", opts_.batch_size, "Records per batch between actors")
-      ->group(g)->check(CLI::Range(1u, 1u << 20))->capture_default_str();
+      ->check(decimal_count)
+      ->group(g)
+      ->check(CLI::Range(1u, 1u << 20))
+      ->capture_default_str();
   app_.add_option("--linger-ms", opts_.linger_ms, "Longest wait of a partial batch, in ms")
-      ->group(g)->check(CLI::Range(0u, 60000u))->capture_default_str();
+      ->check(decimal_count)
+      ->group(g)
+      ->check(CLI::Range(0u, 60000u))
+      ->capture_default_str();
   app_.add_option("--credits", opts_.credits, "Batches in flight per channel (flow control)")
-      ->group(g)->check(CLI::Range(1u, 1u << 16))->capture_default_str();
+      ->check(decimal_count)
+      ->group(g)
+      ->check(CLI::Range(1u, 1u << 16))
+      ->capture_default_str();
   app_.add_option("--threads", opts_.threads, "Scheduler threads (default: number of cores)")
-      ->group(g)->check(CLI::Range(0u, 1024u));
+      ->check(decimal_count)
+      ->group(g)
+      ->check(CLI::Range(0u, 1024u));
   app_.add_flag("--progress", opts_.progress, "Print progress to stderr once a second")->group(g);
   app_.add_option("--metrics-json", opts_.metrics_json, "Write the job's metrics as JSON here")
       ->group(g);
   auto* ft = "Fault tolerance";
   app_.add_option("--checkpoint-dir", opts_.checkpoint_dir,
-                  "Directory of checkpoints; a job started on one with completed checkpoints "
+                  "Directory of checkpoints; a job started on one with "
+                  "completed checkpoints "
                   "resumes from the latest valid one")
       ->group(ft);
   app_.add_option("--checkpoint-interval-ms", opts_.checkpoint_interval_ms,
                   "Between checkpoints (0: only the final one)")
-      ->group(ft)->capture_default_str();
+      ->check(decimal_count)
+      ->group(ft)
+      ->capture_default_str();
   app_.add_option("--checkpoint-timeout-ms", opts_.checkpoint_timeout_ms,
                   "Abort a checkpoint not complete after this long")
-      ->group(ft)->check(CLI::Range(1u, 86400000u))->capture_default_str();
+      ->check(decimal_count)
+      ->group(ft)
+      ->check(CLI::Range(1u, 86400000u))
+      ->capture_default_str();
   app_.add_option("--checkpoints-retained", opts_.checkpoints_retained,
                   "Completed checkpoints to keep")
-      ->group(ft)->check(CLI::Range(1u, 1000u))->capture_default_str();
+      ->check(decimal_count)
+      ->group(ft)
+      ->check(CLI::Range(1u, 1000u))
+      ->capture_default_str();
   app_.add_flag("--from-scratch", opts_.from_scratch,
                 "Delete the checkpoints in --checkpoint-dir and start over")
       ->group(ft);
   app_.add_option("--state-backend", opts_.state_backend, "Keyed state backend")
-      ->group(ft)->check(CLI::IsMember({"memory", "rocksdb"}))->capture_default_str();
+      ->group(ft)
+      ->check(CLI::IsMember({"memory", "rocksdb"}))
+      ->capture_default_str();
   app_.add_option("--state-dir", opts_.state_dir,
-                  "Working directory of RocksDB state (default: DIR/_work of --checkpoint-dir)")
+                  "Working directory of RocksDB state (default: DIR/_work of "
+                  "--checkpoint-dir)")
       ->group(ft);
   app_.add_option("--dead-letter-dir", opts_.dead_letter_dir,
                   "Where malformed records go (default: OUTPUT.dead-letters)")
       ->group(ft);
   auto* io = "Input and output";
-  auto* in = app_.add_option("--input", opts_.input, "File or directory to read lines from")
-                 ->group(io);
-  auto* sock = app_.add_option("--socket", opts_.socket, "HOST:PORT to read lines from")
-                   ->group(io);
+  auto* in =
+      app_.add_option("--input", opts_.input, "File or directory to read lines from")->group(io);
+  auto* sock = app_.add_option("--socket", opts_.socket, "HOST:PORT to read lines from")->group(io);
   in->excludes(sock);
   app_.add_flag("--follow", opts_.follow,
                 "Keep watching --input for new files and appended lines (unbounded)")
@@ -64,10 +106,14 @@ cli::cli(std::string name, std::string description) : name_(std::move(name)), ap
   app_.add_option("--output", opts_.output, "Directory for part files (default: console)")
       ->group(io);
   app_.add_option("--output-mode", opts_.output_mode, "Aggregation output mode")
-      ->group(io)->check(CLI::IsMember({"complete", "update", "append"}))->capture_default_str();
+      ->group(io)
+      ->check(CLI::IsMember({"complete", "update", "append"}))
+      ->capture_default_str();
   app_.add_option("--trigger-ms", opts_.trigger_ms,
                   "Emit aggregation results every N ms (0: at end of input only)")
-      ->group(io)->capture_default_str();
+      ->check(decimal_count)
+      ->group(io)
+      ->capture_default_str();
 }
 
 std::optional<int> cli::parse(int argc, char** argv) {

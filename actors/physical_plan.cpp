@@ -19,7 +19,7 @@ struct builder {
   std::vector<std::vector<uint32_t>> chain_tasks;  // chain -> task ids by subtask
 
   bool chains_to_input(const graph_node& n) const {
-    if (!n.input || n.kind == node_kind::source)
+    if (!n.input || n.kind == node_kind::source || n.input2)
       return false;
     const auto& up = g.node(*n.input);
     return n.input_partitioning == partitioning::forward &&
@@ -79,11 +79,12 @@ struct builder {
   }
 
   // Upstream subtask u -> partition task P_u -> every downstream subtask.
-  void connect(std::size_t up_chain, std::size_t down_chain) {
+  void connect(std::size_t up_chain, std::size_t down_chain, uint32_t port) {
     const auto& tail = g.node(chains[up_chain].back());
     const auto& head = g.node(chains[down_chain].front());
-    auto mode = head.input_partitioning == partitioning::forward ? partitioning::rebalance
-                                                                : head.input_partitioning;
+    auto declared = port == 0 ? head.input_partitioning : head.input2_partitioning;
+    const auto& keyed_router = port == 0 ? head.input_router : head.input2_router;
+    auto mode = declared == partitioning::forward ? partitioning::rebalance : declared;
     for (auto up_task : chain_tasks[up_chain]) {
       task_spec p;
       p.id = static_cast<uint32_t>(plan.tasks.size());
@@ -95,11 +96,11 @@ struct builder {
       p.inputs.push_back({up_task, 0});
       plan.tasks[up_task].outputs.push_back({p.id, 0});
       plan.tasks[up_task].output_router = tail.output_router(partitioning::forward);
-      p.output_router = mode == partitioning::hash ? head.input_router : tail.output_router(mode);
+      p.output_router = mode == partitioning::hash ? keyed_router : tail.output_router(mode);
       for (auto down_task : chain_tasks[down_chain]) {
         auto& d = plan.tasks[down_task];
         p.outputs.push_back({down_task, static_cast<uint32_t>(d.inputs.size())});
-        d.inputs.push_back({p.id, static_cast<uint32_t>(p.outputs.size() - 1)});
+        d.inputs.push_back({p.id, static_cast<uint32_t>(p.outputs.size() - 1), port});
       }
       plan.tasks.push_back(std::move(p));
     }
@@ -116,7 +117,9 @@ struct builder {
     for (std::size_t c = 0; c < chains.size(); ++c) {
       const auto& head = g.node(chains[c].front());
       if (head.input)
-        connect(static_cast<std::size_t>(chain_of[*head.input]), c);
+        connect(static_cast<std::size_t>(chain_of[*head.input]), c, 0);
+      if (head.input2)
+        connect(static_cast<std::size_t>(chain_of[*head.input2]), c, 1);
     }
     return std::move(plan);
   }

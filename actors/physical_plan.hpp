@@ -35,6 +35,7 @@ enum class task_kind { source, chain, partition };
 struct endpoint {
   uint32_t task = 0;
   uint32_t index = 0;
+  uint32_t port = 0;  ///< inputs: which input of a two-input operator (0 or 1)
 };
 
 struct task_spec {

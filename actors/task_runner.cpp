@@ -145,7 +145,12 @@ void task_runner::drain() {
       break;
     if (auto* d = std::get_if<input_gate::data>(&*ev)) {
       ++batches_in_;
-      deliver(0, std::move(d->batch));
+      if (spec_.inputs[d->input].port == 1) {
+        op_records_in_[0] += d->batch->size();
+        call_op(0, [&](operator_logic& op) { op.process2(*d->batch, *links_[1]); });
+      } else {
+        deliver(0, std::move(d->batch));
+      }
       transport_.grant_credit(d->input, 1);
     } else if (auto* e = std::get_if<input_gate::epoch_aligned>(&*ev)) {
       links_[0]->end_epoch(e->epoch);

@@ -44,7 +44,7 @@ graph_node& job_graph::add(graph_node n, const std::string& base_name) {
 std::vector<uint32_t> job_graph::consumers(uint32_t id) const {
   std::vector<uint32_t> out;
   for (const auto& n : nodes_)
-    if (n.input && *n.input == id)
+    if ((n.input && *n.input == id) || (n.input2 && *n.input2 == id))
       out.push_back(n.id);
   return out;
 }

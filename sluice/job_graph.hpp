@@ -25,6 +25,11 @@ struct graph_node {
   std::optional<uint32_t> input;                ///< upstream node, none for sources
   partitioning input_partitioning = partitioning::forward;
   router_factory input_router;                  ///< hash edges: routes the upstream's output by key
+  /// Second input of a two-input operator (operator_logic::process2), e.g. a model's
+  /// prediction requests beside its training data. Two-input operators head their chain.
+  std::optional<uint32_t> input2;
+  partitioning input2_partitioning = partitioning::rebalance;
+  router_factory input2_router;
   /// Router factory for this node's output type under a non-keyed partitioning.
   std::function<router_factory(partitioning)> output_router;
   std::function<source_ptr(const task_context&)> make_source;

@@ -6,6 +6,7 @@
 #include <chrono>
 #include <cstdint>
 #include <memory>
+#include <stdexcept>
 #include <string>
 
 #include "sluice/batch.hpp"
@@ -86,6 +87,10 @@ class operator_logic {
   virtual ~operator_logic() = default;
   virtual void open(const task_context&) {}
   virtual void process(batch_base& in, emitter& out) = 0;
+  /// Two-input operators: a batch of the second input.
+  virtual void process2(batch_base&, emitter&) {
+    throw std::logic_error("this operator has no second input");
+  }
   /// Period of on_timer calls; zero means none.
   virtual std::chrono::milliseconds timer_period() const { return std::chrono::milliseconds{0}; }
   virtual void on_timer(emitter&) {}

@@ -74,6 +74,25 @@ class flat_map_op final : public operator_logic {
   uint32_t limit_ = 1024;
 };
 
+template <class In1, class In2, class Out, class F1, class F2>
+class co_map_op final : public operator_logic {
+ public:
+  co_map_op(F1 f1, F2 f2) : f1_(std::move(f1)), f2_(std::move(f2)) {}
+  void process(batch_base& in, emitter& out) override { apply<In1>(in, f1_, out); }
+  void process2(batch_base& in, emitter& out) override { apply<In2>(in, f2_, out); }
+
+ private:
+  template <class In, class F>
+  static void apply(batch_base& in, F& f, emitter& out) {
+    auto b = std::make_shared<batch<Out>>();
+    for (const auto& x : as_batch<In>(in).items)
+      b->items.push_back(f(x));
+    out.emit(std::move(b));
+  }
+  F1 f1_;
+  F2 f2_;
+};
+
 template <class T, class F>
 class filter_op final : public operator_logic {
  public:

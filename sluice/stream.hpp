@@ -72,6 +72,31 @@ class stream {
     return keyed_stream<K, T, KeyOf>(*env_, node_, std::move(key_of));
   }
 
+  /// Two inputs, one operator (Flink's connect + CoMap): records of this stream go through f1,
+  /// records of `other` through f2; both produce U. The two inputs interleave in arrival order.
+  template <class U, class T2, class F1, class F2>
+  stream<U> co_map(const stream<T2>& other, F1 f1, F2 f2, const std::string& uid = {}) const {
+    return add_two_input<U>(other, "co_map", uid, [f1, f2](const task_context&) -> operator_ptr {
+      return std::make_unique<co_map_op<T, T2, U, F1, F2>>(f1, f2);
+    });
+  }
+
+  /// Adds a node with this stream as first input and `other` as second (used by co_map and the
+  /// ML model API).
+  template <class U, class T2>
+  stream<U> add_two_input(const stream<T2>& other, const std::string& base, const std::string& uid,
+                          std::function<operator_ptr(const task_context&)> make) const {
+    graph_node n;
+    n.uid = uid;
+    n.input = node_;
+    n.input_partitioning = up_partitioning_ == partitioning::forward ? partitioning::rebalance
+                                                                     : up_partitioning_;
+    n.input2 = other.node_id();
+    n.input2_partitioning = partitioning::rebalance;
+    n.make_operator = std::move(make);
+    return stream<U>(*env_, env_->template add_node<U>(std::move(n), base));
+  }
+
   /// Spreads batches round-robin over the next operator's subtasks.
   stream<T> rebalance() const { return with_partitioning(partitioning::rebalance); }
   /// Sends every record to every subtask of the next operator.

@@ -114,6 +114,7 @@ void checkpoint_storage::retain(uint32_t retained) const {
   auto done = list_completed();
   if (done.empty())
     return;
+  retained = std::max<uint32_t>(retained, 1);  // recovery always needs the newest one
   std::size_t keep_from = done.size() > retained ? done.size() - retained : 0;
   uint64_t oldest_kept = done[keep_from];
   for (auto id : all_ids(dir_)) {

@@ -38,7 +38,11 @@ class rocksdb_table final : public keyed_table<K, V> {
     return n;
   }
   void snapshot(snapshot_writer&, const std::string&) override {}
-  void load_section(const std::string&) override {}
+  /// A section written by a memory table (the job switched from the memory backend).
+  void load_section(const std::string& bytes) override {
+    for (const auto& [k, v] : decode<std::vector<std::pair<K, V>>>(bytes, "a keyed state section"))
+      put(k, v);
+  }
 
  private:
   uint32_t group(const K& k) const { return key_group_of(key_hash(k), max_parallelism_); }

@@ -59,6 +59,9 @@ void keyed_state_store::restore(const operator_restore& r) {
         }
       }
     }
+    if (!part.external_dir.empty() && ctx_.state_backend != backend_kind::rocksdb)
+      throw std::runtime_error(
+          "the checkpoint holds RocksDB state: restore it with --state-backend rocksdb");
     if (!part.external_dir.empty())
       db().restore_from(part.external_dir, std::max(first, part.key_group_first),
                         std::min(last, part.key_group_last));

@@ -568,9 +568,8 @@ BOOST_AUTO_TEST_SUITE_END()
 
 // A job restarted with another --state-backend than the one its checkpoint was taken with: the
 // restore may convert the state or refuse, but it must not start with empty tables as if there had
-// been no state. Disabled: both directions lose the state silently today — a RocksDB table's
-// load_section ignores memory sections (state/rocksdb_table.hpp), and on the memory backend
-// restore copies a RocksDB checkpoint into a database no memory table reads (state/store.cpp).
+// been no state. Memory sections load into RocksDB tables; RocksDB state on the memory backend is
+// refused with an error naming the backend to use.
 BOOST_AUTO_TEST_SUITE(backend_switch)
 
 /// Snapshots `sample_counts` on backend `from`, restores on `to`; returns what the restored
@@ -593,16 +592,14 @@ static std::optional<counts> switch_backend(backend_kind from, backend_kind to) 
   }
 }
 
-BOOST_AUTO_TEST_CASE(memory_state_restored_on_rocksdb_is_kept_or_refused,
-                     *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(memory_state_restored_on_rocksdb_is_kept_or_refused) {
   auto restored = switch_backend(backend_kind::memory, backend_kind::rocksdb);
   BOOST_TEST((!restored || *restored == sample_counts),
              "restored " << (restored ? restored->size() : 0) << " of " << sample_counts.size()
                          << " keys without an error");
 }
 
-BOOST_AUTO_TEST_CASE(rocksdb_state_restored_on_memory_is_kept_or_refused,
-                     *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(rocksdb_state_restored_on_memory_is_kept_or_refused) {
   auto restored = switch_backend(backend_kind::rocksdb, backend_kind::memory);
   BOOST_TEST((!restored || *restored == sample_counts),
              "restored " << (restored ? restored->size() : 0) << " of " << sample_counts.size()

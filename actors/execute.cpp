@@ -72,6 +72,10 @@ void summarize(const actors::physical_plan& plan, const actors::job_outcome& out
         om.records_in += m.op_records[k];
         if (k < m.op_dead_letters.size())
           om.dead_letters += m.op_dead_letters[k];
+        auto prefix = std::to_string(k) + ":";
+        for (std::size_t g = 0; g < m.gauge_names.size(); ++g)
+          if (m.gauge_names[g].rfind(prefix, 0) == 0)
+            om.gauges[m.gauge_names[g].substr(prefix.size())] = m.gauge_values[g];
         if (n.kind != node_kind::sink)
           om.records_out += m.op_records[k + 1];
       }

@@ -85,13 +85,16 @@ struct task_metrics {
   std::vector<uint64_t> op_records;
   /// Dead letters of each chained operator, by position among the operators.
   std::vector<uint64_t> op_dead_letters;
+  /// Gauges of the chained operators: "position:name" and value.
+  std::vector<std::string> gauge_names;
+  std::vector<double> gauge_values;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, task_metrics& x) {
   return f(caf::meta::type_name("sluice.task_metrics"), x.records_in, x.records_out, x.batches_in,
            x.batches_out, x.bytes_read, x.bytes_total, x.backpressure_ns, x.max_in_flight_records,
-           x.max_in_flight_batches, x.op_records, x.op_dead_letters);
+           x.max_in_flight_batches, x.op_records, x.op_dead_letters, x.gauge_names, x.gauge_values);
 }
 
 /// Registers every type of this header with a CAF configuration.

@@ -45,6 +45,20 @@ struct builder {
     }
   }
 
+  // Records reach `n` in one deterministic order only if every operator upstream of its first
+  // input runs as a single subtask (several subtasks interleave by timing).
+  void check_ordered(const graph_node& n, uint32_t up) {
+    const auto& u = g.node(up);
+    if (plan.parallelism[up] != 1)
+      throw plan_error("'" + n.uid + "' needs its first input in one deterministic order, but '" +
+                       u.uid + "' upstream of it runs with parallelism " +
+                       std::to_string(plan.parallelism[up]) + "; give it parallelism 1");
+    if (u.input)
+      check_ordered(n, *u.input);
+    if (u.input2)
+      check_ordered(n, *u.input2);
+  }
+
   void form_chains() {
     chain_of.assign(g.nodes().size(), -1);
     for (const auto& n : g.nodes()) {  // nodes are in topological order (inputs come first)
@@ -112,6 +126,9 @@ struct builder {
     plan.options = opts;
     for (const auto& n : g.nodes())
       plan.parallelism.push_back(effective_parallelism(n, opts));
+    for (const auto& n : g.nodes())
+      if (n.ordered_input && n.input)
+        check_ordered(n, *n.input);
     form_chains();
     make_chain_tasks();
     for (std::size_t c = 0; c < chains.size(); ++c) {

@@ -261,8 +261,16 @@ task_metrics task_runner::metrics() const {
   m.max_in_flight_records = gate_.max_in_flight_records();
   m.max_in_flight_batches = gate_.max_in_flight_batches();
   m.op_records = op_records_in_;
-  for (const auto& op : ops_)
-    m.op_dead_letters.push_back(op->dead_letters());
+  std::vector<std::pair<std::string, double>> gauges;
+  for (std::size_t k = 0; k < ops_.size(); ++k) {
+    m.op_dead_letters.push_back(ops_[k]->dead_letters());
+    gauges.clear();
+    ops_[k]->gauges(gauges);
+    for (auto& [name, value] : gauges) {
+      m.gauge_names.push_back(std::to_string(k) + ":" + name);
+      m.gauge_values.push_back(value);
+    }
+  }
   return m;
 }
 

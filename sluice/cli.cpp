@@ -36,7 +36,7 @@ cli::cli(std::string name, std::string description)
       ->group(g)
       ->check(CLI::Range(1u, 32768u))
       ->capture_default_str();
-  app_.add_option("--batch-size", opts_.batch_size, "Records per batch between actors")
+  app_.add_option("--transfer-batch-size", opts_.batch_size, "Records per batch between actors")
       ->check(decimal_count)
       ->group(g)
       ->check(CLI::Range(1u, 1u << 20))

@@ -81,7 +81,8 @@ std::string job_result::to_json() const {
                    {"backpressure_ms", m.backpressure_ms},
                    {"max_in_flight_records", m.max_in_flight_records},
                    {"max_in_flight_batches", m.max_in_flight_batches},
-                   {"dead_letters", m.dead_letters}});
+                   {"dead_letters", m.dead_letters},
+                   {"gauges", m.gauges}});
   return j.dump(2);
 }
 

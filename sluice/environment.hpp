@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <functional>
+#include <map>
 #include <string>
 #include <vector>
 
@@ -27,6 +28,7 @@ struct operator_metrics {
   uint64_t max_in_flight_records = 0;  ///< max over its output channels
   uint64_t max_in_flight_batches = 0;
   uint64_t dead_letters = 0;           ///< malformed records sent to the dead-letter files
+  std::map<std::string, double> gauges;  ///< operator-specific values (a model's version, error)
 };
 
 struct job_result {

@@ -38,6 +38,9 @@ struct graph_node {
   std::optional<output_mode> mode;
   /// Sinks that must see a single ordered stream (console) ask for parallelism 1.
   bool prefers_single = false;
+  /// The first input must arrive in one deterministic order (a model's training stream): the
+  /// plan requires its producer to run with parallelism 1.
+  bool ordered_input = false;
 };
 
 /// The logical graph. Not thread-safe; built on one thread before execution.

@@ -8,6 +8,8 @@
 #include <memory>
 #include <stdexcept>
 #include <string>
+#include <utility>
+#include <vector>
 
 #include "sluice/batch.hpp"
 #include "sluice/checkpointing.hpp"
@@ -109,6 +111,8 @@ class operator_logic {
   virtual void checkpoint_complete(uint64_t id, bool final) {}
   /// Records this operator sent to the dead-letter files so far.
   virtual uint64_t dead_letters() const { return 0; }
+  /// Current values the operator reports in the job's metrics (e.g. a model's version and error).
+  virtual void gauges(std::vector<std::pair<std::string, double>>&) const {}
 };
 
 /// Result of one poll of a source.

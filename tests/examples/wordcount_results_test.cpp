@@ -138,7 +138,7 @@ BOOST_AUTO_TEST_CASE(update_mode_with_a_trigger_ends_with_the_reference_count_pe
   temp_dir dir;
   auto expect = count_words(read_file(kjv_path));
   auto r = run_wordcount({"--input", kjv_path, "--parallelism", "2", "--output", dir / "out",
-                          "--output-mode", "update", "--trigger-ms", "2", "--batch-size", "64"});
+                          "--output-mode", "update", "--trigger-ms", "2", "--transfer-batch-size", "64"});
   require_success(r);
   word_counts last;
   std::size_t decreases = 0, repeats_in_one_trigger = 0;

@@ -1,0 +1,81 @@
+// What the ML examples share: CSV rows to examples (features, then the label in the last column
+// when the model trains on labels), the flags of models, and the output format.
+#pragma once
+
+#include <charconv>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "sluice/ml.hpp"
+#include "sluice/sluice.hpp"
+
+namespace sluice::examples {
+
+/// Parses "f1,f2,...[,label]" into an example whose id is its line; rejects malformed rows.
+inline parsed<ml::example> parse_csv_example(const std::string& line, bool labeled,
+                                             std::size_t expected_features) {
+  ml::example x;
+  x.id = line;
+  std::vector<double> values;
+  std::string_view rest = line;
+  if (!rest.empty() && rest.back() == '\r')
+    rest.remove_suffix(1);
+  if (rest.empty())
+    return reject("empty line");
+  while (true) {
+    auto comma = rest.find(',');
+    auto field = rest.substr(0, comma);
+    while (!field.empty() && field.front() == ' ')
+      field.remove_prefix(1);
+    while (!field.empty() && field.back() == ' ')
+      field.remove_suffix(1);
+    double v = 0;
+    auto [end, ec] = std::from_chars(field.data(), field.data() + field.size(), v);
+    if (field.empty() || ec != std::errc{} || end != field.data() + field.size())
+      return reject("field " + std::to_string(values.size() + 1) + " is not a number");
+    if (!std::isfinite(v))
+      return reject("field " + std::to_string(values.size() + 1) + " is not finite");
+    values.push_back(v);
+    if (comma == std::string_view::npos)
+      break;
+    rest.remove_prefix(comma + 1);
+  }
+  if (labeled) {
+    if (values.size() < 2)
+      return reject("expected features and a label");
+    x.label = values.back();
+    values.pop_back();
+  }
+  if (expected_features > 0 && values.size() != expected_features)
+    return reject("expected " + std::to_string(expected_features) + " features, got " +
+                  std::to_string(values.size()));
+  x.features = std::move(values);
+  return accept(std::move(x));
+}
+
+/// One output line: "update,VERSION,BATCH,BATCH_METRIC,RUNNING_METRIC" or
+/// "prediction,VERSION,VALUE,PROBABILITY,ID".
+inline void format_output(std::string& out, const ml::model_output& o) {
+  if (o.kind == ml::output_kind::update) {
+    out += "update,";
+    format_field(out, o.version);
+    out += ',';
+    format_field(out, o.batch_size);
+    out += ',';
+    format_field(out, o.batch_metric);
+    out += ',';
+    format_field(out, o.running_metric);
+  } else {
+    out += "prediction,";
+    format_field(out, o.version);
+    out += ',';
+    format_field(out, o.value);
+    out += ',';
+    format_field(out, o.probability);
+    out += ',';
+    out += o.id;
+  }
+}
+
+}  // namespace sluice::examples

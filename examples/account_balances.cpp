@@ -4,10 +4,18 @@
 // and are counted; the job never stops for them. With --checkpoint-dir the balances survive a
 // kill -9: restart the same command and it resumes from the latest checkpoint, every transaction
 // in the committed output exactly once.
+//
+// Kafka: --kafka-input TOPIC reads the lines from a topic (message values; keyed by account) and
+// --kafka-output TOPIC writes the rows to one (key = account, value = the row), exactly once with
+// --checkpoint-dir even for readers of uncommitted data. Without --kafka-brokers an embedded
+// development broker is started, filled from --input and printed at the end.
 #include <charconv>
 #include <iostream>
+#include <optional>
 #include <tuple>
 
+#include "connectors/kafka_job.hpp"
+#include "examples/kafka_demo.hpp"
 #include "sluice/sluice.hpp"
 
 namespace {
@@ -39,6 +47,12 @@ sluice::parsed<txn> parse_txn(const std::string& line) {
   return sluice::accept(txn{std::move(id), std::move(account), amount});
 }
 
+/// The embedded broker's input when no --input is given (one line is malformed on purpose).
+const std::vector<std::string> demo_ledger = {
+    "t1,alice,1000", "t2,bob,500",   "t3,alice,-250", "t4,carol,70",
+    "t5,bob,-100",   "t6,oops",      "t7,alice,5",    "t8,carol,-20",
+};
+
 }  // namespace
 
 int main(int argc, char** argv) {
@@ -47,10 +61,21 @@ int main(int argc, char** argv) {
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   try {
-    sluice::environment env{cli.options()};
+    auto& o = cli.options();
+    bool kafka = !o.kafka_input.empty() || !o.kafka_output.empty();
+    std::optional<sluice::examples::kafka_demo> demo;
+    if (kafka)  // the account (second field) keys the input messages
+      demo.emplace(o, cli.name(), demo_ledger, [](const std::string& line) {
+        auto r = parse_txn(line);
+        return r.value ? std::get<1>(*r.value) : std::string{};
+      });
+    sluice::environment env{o};
+    auto lines = o.kafka_input.empty()
+                     ? env.text_input().uid("lines")
+                     : sluice::read_kafka(env, sluice::kafka_source_options_of(o), "lines")
+                           .map([](const sluice::kafka_record& r) { return r.value; }, "values");
     auto rows =
-        env.text_input()
-            .uid("lines")
+        lines
             .parse<txn>(parse_txn, "parse")
             .key_by([](const txn& t) -> const std::string& { return std::get<1>(t); })
             .process<balance_row>(
@@ -72,13 +97,21 @@ int main(int argc, char** argv) {
       out += ',';
       sluice::format_field(out, std::get<3>(r));
     };
-    if (cli.options().output.empty())
+    if (!o.kafka_output.empty())
+      sluice::write_kafka(rows, sluice::kafka_sink_options_of(o),
+                          [csv](const balance_row& r, sluice::kafka_message& m) {
+                            m.key = std::get<1>(r);
+                            csv(m.value, r);
+                          }, "sink");
+    else if (o.output.empty())
       rows.to_console(csv).uid("sink");
     else
-      rows.to_files(sluice::file_sink_options{cli.options().output}, csv).uid("sink");
+      rows.to_files(sluice::file_sink_options{o.output}, csv).uid("sink");
     auto result = env.execute();
     if (!result.ok)
       return sluice::report_error(cli.name(), result.error);
+    if (demo)
+      demo->print_output(o, o.kafka_output);
     if (const auto* p = result.find("parse"); p && p->dead_letters > 0)
       std::cerr << cli.name() << ": " << p->dead_letters << " malformed line(s) written to the dead-letter files\n";
     return 0;

@@ -21,6 +21,9 @@ const CLI::Validator decimal_count(
 
 }  // namespace
 
+/// The "Kafka" group: flags of connectors/kafka_job.hpp.
+void add_kafka_flags(CLI::App& app, job_options& opts);
+
 cli::cli(std::string name, std::string description)
     : name_(std::move(name)), app_(description, name_) {
   app_.set_help_flag("-h,--help", "Print this help and exit");
@@ -113,6 +116,47 @@ cli::cli(std::string name, std::string description)
                   "Emit aggregation results every N ms (0: at end of input only)")
       ->check(decimal_count)
       ->group(io)
+      ->capture_default_str();
+  add_kafka_flags(app_, opts_);
+}
+
+void add_kafka_flags(CLI::App& app, job_options& opts) {
+  auto* k = "Kafka";
+  app.add_option("--kafka-brokers", opts.kafka_brokers,
+                 "bootstrap.servers HOST:PORT,... (default: an embedded development broker)")
+      ->group(k);
+  app.add_option("--kafka-input", opts.kafka_input, "Kafka topic to read")->group(k);
+  app.add_option("--kafka-output", opts.kafka_output, "Kafka topic to write")->group(k);
+  app.add_option("--kafka-start", opts.kafka_start,
+                 "Where a first run reads from: earliest, latest, committed or TIMESTAMP_MS")
+      ->group(k)
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            if (s == "earliest" || s == "latest" || s == "committed" ||
+                (!s.empty() && s.size() <= 18 && s.find_first_not_of("0123456789") == std::string::npos))
+              return {};
+            return "expected earliest, latest, committed or a timestamp in ms, got '" + s + "'";
+          },
+          "START"))
+      ->capture_default_str();
+  app.add_flag("--kafka-bounded", opts.kafka_bounded,
+               "Stop at the end offsets the input had when the job first started")
+      ->group(k);
+  app.add_option("--kafka-delivery", opts.kafka_delivery, "Kafka sink guarantee")
+      ->group(k)
+      ->check(CLI::IsMember({"exactly-once", "at-least-once"}))
+      ->capture_default_str();
+  app.add_option("--kafka-group", opts.kafka_group,
+                 "Consumer group for committed offsets (default: sluice-<source uid>)")
+      ->group(k);
+  app.add_flag("--kafka-create-topics", opts.kafka_create_topics,
+               "Ask the brokers to create a missing output topic")
+      ->group(k);
+  app.add_option("--kafka-timeout-ms", opts.kafka_timeout_ms,
+                 "Longest wait for Kafka metadata (unreachable brokers fail after it)")
+      ->check(decimal_count)
+      ->group(k)
+      ->check(CLI::Range(1u, 3600000u))
       ->capture_default_str();
 }
 

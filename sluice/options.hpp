@@ -58,6 +58,29 @@ struct job_options {
   std::string output_mode = "complete";
   /// Processing-time trigger of aggregations in ms; 0 emits only at the end of input. Default 0.
   uint64_t trigger_ms = 0;
+
+  // Kafka (connectors/kafka_job.hpp).
+  /// bootstrap.servers, HOST:PORT,...; empty: the examples start an embedded development broker.
+  /// Default: none.
+  std::string kafka_brokers;
+  /// Topic to read. Default: none.
+  std::string kafka_input;
+  /// Topic to write. Default: none.
+  std::string kafka_output;
+  /// Where a first run reads from: earliest, latest, committed or a timestamp in ms since the
+  /// epoch (a restored run resumes from its checkpoint). Default earliest.
+  std::string kafka_start = "earliest";
+  /// Stop at the end offsets the input had when the job first started. Default off.
+  bool kafka_bounded = false;
+  /// Kafka sink guarantee: exactly-once or at-least-once. Default exactly-once.
+  std::string kafka_delivery = "exactly-once";
+  /// Consumer group for --kafka-start committed and for committing checkpointed offsets.
+  /// Default: sluice-<source uid>.
+  std::string kafka_group;
+  /// Ask the brokers to create a missing output topic. Default off (a missing topic is an error).
+  bool kafka_create_topics = false;
+  /// Longest wait for Kafka metadata (unreachable brokers fail after it), in ms. Default 10000.
+  uint32_t kafka_timeout_ms = 10000;
 };
 
 }  // namespace sluice

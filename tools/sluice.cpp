@@ -8,11 +8,13 @@
 
 #include "tools/checkpoints_command.hpp"
 #include "tools/command.hpp"
+#include "tools/kafka_dev_command.hpp"
 
 namespace {
 
 constexpr sluice::tools::add_command commands[] = {
     sluice::tools::add_checkpoints_command,
+    sluice::tools::add_kafka_dev_command,
 };
 
 /// The message of a missing or unknown command, which CLI11 words as "A subcommand is required"

@@ -70,6 +70,9 @@ class kmeans_adapter final : public model_adapter {
     out.version = model_->version();
   }
   uint64_t version() const override { return model_ ? model_->version() : 0; }
+  std::optional<std::size_t> dim() const override {
+    return model_ ? std::optional<std::size_t>(static_cast<std::size_t>(model_->dim())) : std::nullopt;
+  }
   std::string save() const override {
     std::string bytes;
     if (model_)
@@ -115,6 +118,10 @@ class regression_adapter : public model_adapter {
   explicit regression_adapter(Options o) : o_(std::move(o)) {}
 
   uint64_t version() const override { return model_ ? model_->version() : 0; }
+  std::optional<std::size_t> dim() const override {
+    return model_ ? std::optional<std::size_t>(static_cast<std::size_t>(model_->num_features()))
+                  : std::nullopt;
+  }
   std::string save() const override {
     std::string bytes;
     if (model_)

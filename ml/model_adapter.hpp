@@ -35,6 +35,8 @@ class model_adapter {
   virtual std::vector<std::pair<std::string, double>> extra_gauges() const { return {}; }
   virtual void predict(const example& x, model_output& out) = 0;
   virtual uint64_t version() const = 0;
+  /// Number of features the model takes; nullopt until it saw its first example.
+  virtual std::optional<std::size_t> dim() const = 0;
   /// Model and evaluation state, for checkpoints.
   virtual std::string save() const = 0;
   /// Takes back what save() wrote; throws std::runtime_error naming the damage.

@@ -1,5 +1,6 @@
 #include "ml/model_operator.hpp"
 
+#include <cmath>
 #include <fstream>
 #include <sstream>
 #include <stdexcept>
@@ -15,7 +16,9 @@ model_operator::model_operator(std::unique_ptr<model_adapter> model, model_setti
     throw std::invalid_argument("a model's mini-batch size must be at least 1");
 }
 
-void model_operator::open(const task_context&) {
+void model_operator::open(const task_context& ctx) {
+  dead_.emplace(ctx);
+  checkpointing_ = ctx.checkpointing;
   if (settings_.model_in.empty())
     return;
   std::ifstream f(settings_.model_in);
@@ -37,9 +40,30 @@ void model_operator::train(std::vector<example>& batch, std::vector<model_output
   out.push_back(std::move(u));
 }
 
+bool model_operator::admissible(const example& x) {
+  auto dim = model_->dim() ? model_->dim() : dim_;
+  std::string why;
+  if (dim && x.features.size() != *dim)
+    why = "expected " + std::to_string(*dim) + " features, got " + std::to_string(x.features.size());
+  else if (x.features.empty())
+    why = "no features";
+  for (double v : x.features)
+    if (why.empty() && !std::isfinite(v))
+      why = "a feature is not finite";
+  if (why.empty()) {
+    dim_ = x.features.size();
+    return true;
+  }
+  std::string record = x.id;
+  dead_->write(why, record);
+  return false;
+}
+
 void model_operator::process(batch_base& in, emitter& out) {
   auto b = std::make_shared<batch<model_output>>();
   for (auto& x : as_batch<example>(in).items) {
+    if (!admissible(x))
+      continue;
     pending_.push_back(std::move(x));
     if (pending_.size() == settings_.batch_size) {
       train(pending_, b->items);
@@ -52,6 +76,8 @@ void model_operator::process(batch_base& in, emitter& out) {
 void model_operator::process2(batch_base& in, emitter& out) {
   auto b = std::make_shared<batch<model_output>>();
   for (const auto& x : as_batch<example>(in).items) {
+    if (!admissible(x))
+      continue;
     model_output p;
     p.kind = output_kind::prediction;
     p.id = x.id;
@@ -68,7 +94,13 @@ void model_operator::finish(emitter& out) {
     pending_.clear();
   }
   out.emit(std::move(b));
+  if (!checkpointing_)
+    dead_->flush();
   export_model();
+}
+
+void model_operator::checkpoint_complete(uint64_t id, bool final) {
+  dead_->commit_upto(final ? UINT64_MAX : id);
 }
 
 void model_operator::export_model() const {
@@ -79,7 +111,8 @@ void model_operator::export_model() const {
 }
 
 void model_operator::snapshot_state(operator_snapshot& snap) {
-  snap.set_operator_state(state::encode(std::make_tuple(model_->save(), pending_)));
+  std::string dead = checkpointing_ ? dead_->precommit(snap.checkpoint_id) : std::string{};
+  snap.set_operator_state(state::encode(std::make_tuple(model_->save(), pending_, dead)));
   snap.description = "{\"model\": \"" + model_->kind() + "\", \"version\": " +
                      std::to_string(model_->version()) +
                      ", \"pending_examples\": " + std::to_string(pending_.size()) + "}";
@@ -88,10 +121,11 @@ void model_operator::snapshot_state(operator_snapshot& snap) {
 void model_operator::restore_state(const operator_restore& r) {
   if (!r.operator_state)
     return;
-  auto [model, pending] =
-      state::decode<std::tuple<std::string, std::vector<example>>>(*r.operator_state, "model");
+  auto [model, pending, dead] = state::decode<std::tuple<std::string, std::vector<example>, std::string>>(
+      *r.operator_state, "model");
   model_->load(model);
   pending_ = std::move(pending);
+  dead_->restore(dead);
 }
 
 void model_operator::gauges(std::vector<std::pair<std::string, double>>& out) const {

@@ -9,9 +9,11 @@
 
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 #include <vector>
 
+#include "connectors/dead_letters.hpp"
 #include "ml/example.hpp"
 #include "ml/model_adapter.hpp"
 #include "sluice/operator.hpp"
@@ -35,15 +37,23 @@ class model_operator final : public operator_logic {
   void snapshot_state(operator_snapshot& snap) override;
   void restore_state(const operator_restore& r) override;
   void gauges(std::vector<std::pair<std::string, double>>& out) const override;
+  void checkpoint_complete(uint64_t id, bool final) override;
+  uint64_t dead_letters() const override { return dead_ ? dead_->count() : 0; }
 
  private:
   void train(std::vector<example>& batch, std::vector<model_output>& out);
   void export_model() const;
+  /// Examples the model cannot take (another number of features, not finite) become dead
+  /// letters instead of failing the job.
+  bool admissible(const example& x);
 
   std::unique_ptr<model_adapter> model_;
   model_settings settings_;
   std::vector<example> pending_;  // the partial mini-batch
   double last_batch_metric_ = 0;
+  std::optional<std::size_t> dim_;  // the first example's dimension, until the model knows its own
+  std::optional<dead_letter_writer> dead_;
+  bool checkpointing_ = false;
 };
 
 }  // namespace sluice::ml

@@ -201,6 +201,9 @@ class logistic_adapter final
   using regression_adapter::regression_adapter;
   std::string kind() const override { return "streaming_logistic_regression"; }
   std::string metric_name() const override { return "accuracy"; }
+  std::string check_label(double label) const override {
+    return label == 0 || label == 1 ? std::string{} : "a logistic label must be 0 or 1";
+  }
   double test_then_train(const std::vector<example>& batch) override {
     init(batch.front());
     auto b = to_batch(batch);

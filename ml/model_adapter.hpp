@@ -34,6 +34,8 @@ class model_adapter {
   /// Extra gauges (e.g. log-loss) beside the metric.
   virtual std::vector<std::pair<std::string, double>> extra_gauges() const { return {}; }
   virtual void predict(const example& x, model_output& out) = 0;
+  /// Why a training label is unacceptable ("" when it is fine).
+  virtual std::string check_label(double) const { return {}; }
   virtual uint64_t version() const = 0;
   /// Number of features the model takes; nullopt until it saw its first example.
   virtual std::optional<std::size_t> dim() const = 0;

@@ -40,7 +40,7 @@ void model_operator::train(std::vector<example>& batch, std::vector<model_output
   out.push_back(std::move(u));
 }
 
-bool model_operator::admissible(const example& x) {
+bool model_operator::admissible(const example& x, bool training) {
   auto dim = model_->dim() ? model_->dim() : dim_;
   std::string why;
   if (dim && x.features.size() != *dim)
@@ -50,6 +50,8 @@ bool model_operator::admissible(const example& x) {
   for (double v : x.features)
     if (why.empty() && !std::isfinite(v))
       why = "a feature is not finite";
+  if (why.empty() && training)
+    why = model_->check_label(x.label);
   if (why.empty()) {
     dim_ = x.features.size();
     return true;
@@ -62,7 +64,7 @@ bool model_operator::admissible(const example& x) {
 void model_operator::process(batch_base& in, emitter& out) {
   auto b = std::make_shared<batch<model_output>>();
   for (auto& x : as_batch<example>(in).items) {
-    if (!admissible(x))
+    if (!admissible(x, true))
       continue;
     pending_.push_back(std::move(x));
     if (pending_.size() == settings_.batch_size) {
@@ -76,7 +78,7 @@ void model_operator::process(batch_base& in, emitter& out) {
 void model_operator::process2(batch_base& in, emitter& out) {
   auto b = std::make_shared<batch<model_output>>();
   for (const auto& x : as_batch<example>(in).items) {
-    if (!admissible(x))
+    if (!admissible(x, false))
       continue;
     model_output p;
     p.kind = output_kind::prediction;

@@ -45,7 +45,7 @@ class model_operator final : public operator_logic {
   void export_model() const;
   /// Examples the model cannot take (another number of features, not finite) become dead
   /// letters instead of failing the job.
-  bool admissible(const example& x);
+  bool admissible(const example& x, bool training);
 
   std::unique_ptr<model_adapter> model_;
   model_settings settings_;

@@ -1,7 +1,8 @@
-// A fake sluice::actors::transport that records every call in order, so tests can drive an
-// output_gate or a task_runner without an actor system and then ask what went out on which
-// channel. Not thread-safe (neither is anything it is handed to). Batches are kept by pointer:
-// a test may inspect them after the call, as a receiver would.
+// A fake sluice::actors::transport that records every call in order — batches, epoch marks,
+// checkpoint barriers, end-of-stream, credits, and checkpoint acknowledgements — so tests can
+// drive an output_gate or a task_runner without an actor system and then ask what went out on
+// which channel. Not thread-safe (neither is anything it is handed to). Batches are kept by
+// pointer: a test may inspect them after the call, as a receiver would.
 #pragma once
 
 #include <cstdint>
@@ -98,7 +99,7 @@ class recording_transport final : public actors::transport {
     return out;
   }
 
-  /// What went out on `output`, in order, readably: "batch(4)", "epoch(1)", "eos".
+  /// What went out on `output`, in order, readably: "batch(4)", "epoch(1)", "barrier(2)", "eos".
   std::vector<std::string> trace(uint32_t output) const {
     std::vector<std::string> out;
     for (const auto& e : events_) {

@@ -72,7 +72,7 @@ void kafka_produce_all(const kafka_connection& c, const std::string& topic,
                        const std::vector<std::pair<std::string, std::string>>& messages) {
   kafka_detail::log_sink logs;
   kafka_detail::publisher pub(c, topic, logs);
-  auto partitions = kafka_detail::partition_count(pub.producer(), c, topic, false, logs);
+  auto partitions = pub.partitions();
   uint64_t seq = 0;
   for (const auto& [k, v] : messages) {
     kafka_sink_log::record_view r;

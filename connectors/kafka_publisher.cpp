@@ -4,11 +4,12 @@
 
 namespace sluice::kafka_detail {
 
-publisher::publisher(const kafka_connection& c, const std::string& topic, log_sink& logs) : topic_(topic) {
+publisher::publisher(const kafka_connection& c, const std::string& topic, log_sink& logs, bool auto_create)
+    : topic_(topic) {
   auto conf = make_conf(c, &logs);
   set(*conf, "enable.idempotence", "true");
   set(*conf, "queue.buffering.max.messages", "1000000");
-  set(*conf, "allow.auto.create.topics", "false");
+  set(*conf, "allow.auto.create.topics", auto_create ? "true" : "false");
   std::string err;
   if (conf->set("dr_cb", static_cast<RdKafka::DeliveryReportCb*>(this), err) != RdKafka::Conf::CONF_OK)
     throw kafka_error("cannot install the Kafka delivery callback: " + err);
@@ -18,6 +19,7 @@ publisher::publisher(const kafka_connection& c, const std::string& topic, log_si
   producer_.reset(RdKafka::Producer::create(conf.get(), err));
   if (!producer_)
     throw kafka_error("cannot create a Kafka producer for " + c.brokers + ": " + err);
+  partitions_ = partition_count(*producer_, c, topic, auto_create, logs);
   rkt_ = rd_kafka_topic_new(producer_->c_ptr(), topic.c_str(), nullptr);
   if (!rkt_)
     throw kafka_error("cannot use Kafka topic '" + topic + "': " + rd_kafka_err2str(rd_kafka_last_error()));

@@ -29,8 +29,10 @@ class publisher final : public RdKafka::DeliveryReportCb {
   /// Called for every successful delivery.
   using delivered_fn = std::function<void(uint64_t seq, int32_t partition, int64_t offset)>;
 
-  /// Creates the producer (enable.idempotence=true); throws kafka_error.
-  publisher(const kafka_connection& c, const std::string& topic, log_sink& logs);
+  /// Creates the producer (enable.idempotence=true) and checks the topic (creating it when
+  /// `auto_create`) before using it — a topic handle makes librdkafka ask for the topic, which
+  /// brokers with auto-creation would answer by creating it. Throws kafka_error.
+  publisher(const kafka_connection& c, const std::string& topic, log_sink& logs, bool auto_create = false);
   ~publisher() override;
 
   /// Queues one message; false when the producer's queue is full (poll and try again).
@@ -49,12 +51,15 @@ class publisher final : public RdKafka::DeliveryReportCb {
 
   void set_on_delivered(delivered_fn f) { on_delivered_ = std::move(f); }
   RdKafka::Producer& producer() { return *producer_; }
+  /// Partitions of the topic when the publisher was created.
+  int32_t partitions() const { return partitions_; }
   void dr_cb(RdKafka::Message& m) override;
 
  private:
   std::string topic_;
   std::unique_ptr<RdKafka::Producer> producer_;
   rd_kafka_topic_t* rkt_ = nullptr;
+  int32_t partitions_ = 0;
   delivered_fn on_delivered_;
   std::string failure_;
 };

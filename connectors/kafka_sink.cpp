@@ -257,10 +257,10 @@ void kafka_writer::open(const task_context& ctx) {
   m.exactly_once = ctx.checkpointing && m.opts.delivery == kafka_delivery::exactly_once;
   m.writer = (m.opts.writer_prefix.empty() ? ctx.uid : m.opts.writer_prefix) + "/" +
              std::to_string(ctx.subtask) + "-of-" + std::to_string(ctx.parallelism);
-  m.pub = std::make_unique<kafka_detail::publisher>(m.opts.connection, m.opts.topic, m.logs);
+  m.pub = std::make_unique<kafka_detail::publisher>(m.opts.connection, m.opts.topic, m.logs,
+                                                    m.opts.auto_create_topic);
   m.pub->set_on_delivered([&m](uint64_t seq, int32_t p, int64_t off) { m.on_delivered(seq, p, off); });
-  m.partitions = kafka_detail::partition_count(m.pub->producer(), m.opts.connection, m.opts.topic,
-                                               m.opts.auto_create_topic, m.logs);
+  m.partitions = m.pub->partitions();
   if (m.exactly_once)
     m.open_log();
 }

@@ -379,8 +379,11 @@ void kafka_source::open(const task_context& ctx) {
   m.create_consumer();
   m.slot.resize(m.opts.topics.size());
   m.known.assign(m.opts.topics.size(), 0);
-  for (std::size_t t = 0; t < m.opts.topics.size(); ++t)
-    m.add_partitions(t, 0, kafka_detail::partition_count(*m.consumer, m.opts.connection, m.opts.topics[t], false, m.logs));
+  for (std::size_t t = 0; t < m.opts.topics.size(); ++t) {
+    const auto& topic = m.opts.topics[t];
+    m.add_partitions(t, 0, m.opts.list_partitions ? m.opts.list_partitions(topic)
+                                                  : kafka_detail::partition_count(*m.consumer, m.opts.connection, topic, false, m.logs));
+  }
 }
 
 void kafka_source::impl::ensure_started() {

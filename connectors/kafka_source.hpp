@@ -61,8 +61,8 @@ struct kafka_source_options {
   bool commit_offsets = true;
   /// Continuous mode: look for new partitions this often, in ms; 0 never. Default 5000.
   uint32_t discovery_ms = 5000;
-  /// Tests: replaces the metadata lookup of partition discovery (called on the discovery
-  /// thread). Default: none (ask the cluster).
+  /// Tests: replaces the metadata lookup of the partition count (at open, then on the
+  /// discovery thread). Default: none (ask the cluster).
   std::function<int32_t(const std::string& topic)> list_partitions;
 };
 

@@ -127,6 +127,11 @@ struct builder {
     for (const auto& n : g.nodes())
       plan.parallelism.push_back(effective_parallelism(n, opts));
     for (const auto& n : g.nodes())
+      if (plan.parallelism[n.id] > opts.max_parallelism)
+        throw plan_error("operator '" + n.uid + "' would run with parallelism " +
+                         std::to_string(plan.parallelism[n.id]) + ", above max parallelism " +
+                         std::to_string(opts.max_parallelism));
+    for (const auto& n : g.nodes())
       if (n.ordered_input && n.input)
         check_ordered(n, *n.input);
     form_chains();

@@ -112,6 +112,8 @@ void start_timers(task_self* self) {
       self->delayed_send(self, periods[op], timer_atom::value, static_cast<uint64_t>(op));
 }
 
+caf::behavior running_behavior(task_self* self, std::chrono::milliseconds linger);
+
 caf::behavior task_behavior(task_self* self, std::shared_ptr<const physical_plan> plan,
                             uint32_t task_id, caf::actor coordinator) {
   auto& st = self->state;
@@ -123,6 +125,8 @@ caf::behavior task_behavior(task_self* self, std::shared_ptr<const physical_plan
   // Constructing the runner runs user factories; a throw there is reported like any failure.
   guarded(self, [&] { st.runner = std::make_unique<task_runner>(*plan, task_id, *st.net); });
   auto linger = std::chrono::milliseconds(plan->options.linger_ms);
+  // Until `start` opened the operators, data from fast neighbours waits in the mailbox.
+  self->set_default_handler(caf::skip);
   return {
     [=](wire_atom, const std::vector<caf::actor>& actors) {
       self->state.net->wire(actors);
@@ -136,7 +140,14 @@ caf::behavior task_behavior(task_self* self, std::shared_ptr<const physical_plan
       start_timers(self);
       self->delayed_send(self, linger, linger_atom::value);
       self->delayed_send(self, report_period, report_atom::value);
+      self->set_default_handler(caf::print_and_drop);
+      self->become(running_behavior(self, linger));
     },
+  };
+}
+
+caf::behavior running_behavior(task_self* self, std::chrono::milliseconds linger) {
+  return {
     [=](poll_atom) {
       self->state.poll_pending = false;
       guarded(self, [&] {

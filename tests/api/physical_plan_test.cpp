@@ -327,10 +327,9 @@ BOOST_AUTO_TEST_CASE(a_parallelism_above_max_parallelism) {
   }
 }
 
-BOOST_AUTO_TEST_CASE(a_default_parallelism_above_max_parallelism,
-                     *boost::unit_test::disabled()) {
-  // Bug: validate() checks only explicit node parallelism, so the default (e.g. a machine's
-  // core count) may exceed max_parallelism and leave subtasks that own no key group.
+BOOST_AUTO_TEST_CASE(a_default_parallelism_above_max_parallelism) {
+  // The default parallelism (e.g. a machine's core count) may not exceed max_parallelism either:
+  // subtasks beyond it would own no key group.
   sluice::environment env;
   numbers(env).map([](const int64_t& x) { return x; }).collect(
       std::make_shared<sluice::collected<int64_t>>());

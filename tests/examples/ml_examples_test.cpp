@@ -209,13 +209,29 @@ BOOST_AUTO_TEST_CASE(a_model_trained_through_kill_and_recovery_equals_one_traine
       ::execv(bin.c_str(), argv.data());
       ::_exit(127);
     }
-    std::this_thread::sleep_for(std::chrono::milliseconds(300 + 150 * attempt));
-    ::kill(pid, SIGKILL);
+    // Kill a little after the first checkpoint completed (or give up if the run ended first).
+    auto has_checkpoint = [&] {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir.path() / (tag + "-ck"), ec))
+        if (fs::exists(e.path() / "manifest.json"))
+          return true;
+      return false;
+    };
     int status = 0;
-    ::waitpid(pid, &status, 0);
-    bool had_checkpoint = false;
-    for (const auto& e : fs::directory_iterator(dir.path() / (tag + "-ck")))
-      had_checkpoint |= fs::exists(e.path() / "manifest.json");
+    bool ended = false;
+    for (int i = 0; i < 3000 && !has_checkpoint(); ++i) {
+      if (::waitpid(pid, &status, WNOHANG) == pid) {
+        ended = true;
+        break;
+      }
+      std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+    if (!ended) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
+      ::kill(pid, SIGKILL);
+      ::waitpid(pid, &status, 0);
+    }
+    bool had_checkpoint = has_checkpoint();
     auto again = run(regression_bin, a);
     BOOST_REQUIRE_MESSAGE(ok(again), again.describe());
     bool killed_mid_run = WIFSIGNALED(status);

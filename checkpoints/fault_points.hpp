@@ -4,7 +4,10 @@
 //
 // Points: sink_after_precommit, sink_mid_commit, sink_after_commit (file sink, per part file),
 // coordinator_before_manifest, coordinator_after_manifest (before sinks are told to commit),
-// task_after_snapshot.
+// task_after_snapshot; Kafka sink (exactly-once): kafka_sink_before_publish (a completed
+// checkpoint made epochs publishable), kafka_sink_mid_publish (per message handed to the
+// producer), kafka_sink_after_publish (an epoch fully delivered), kafka_sink_mid_recovery (per
+// message republished by a recovery).
 #pragma once
 
 namespace sluice::checkpoints {

@@ -8,6 +8,12 @@ kafka_connection kafka_connection_of(const job_options& o) {
   kafka_connection c;
   c.brokers = o.kafka_brokers;
   c.timeout_ms = o.kafka_timeout_ms;
+  for (const auto& p : o.kafka_properties) {
+    auto eq = p.find('=');
+    if (eq == std::string::npos || eq == 0)
+      throw job_error("--kafka-property expects NAME=VALUE, got '" + p + "'");
+    c.properties[p.substr(0, eq)] = p.substr(eq + 1);
+  }
   return c;
 }
 

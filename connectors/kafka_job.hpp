@@ -15,7 +15,7 @@
 
 namespace sluice {
 
-/// --kafka-brokers and --kafka-timeout-ms.
+/// --kafka-brokers, --kafka-timeout-ms and --kafka-property.
 kafka_connection kafka_connection_of(const job_options& o);
 /// --kafka-input, --kafka-start, --kafka-bounded, --kafka-group. Throws job_error for a bad
 /// --kafka-start.

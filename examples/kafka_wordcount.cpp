@@ -7,10 +7,12 @@
 //                   --checkpoint-dir /tmp/wc --output-mode update --console
 //
 // Without --kafka-brokers it runs on an embedded development broker: the input topic is filled
-// with the lines of --input (or a few built-in lines) and read bounded; the output topic, if any,
-// is printed at the end. Kafka output messages are key = word, value = count (decimal); in
+// with the lines of --input (or a few built-in lines) and read bounded; with --kafka-output the
+// most frequent words of the output topic are printed at the end. Kafka output messages are key = word, value = count (decimal); in
 // complete mode every trigger writes the whole table, in update mode only changed rows.
+#include <algorithm>
 #include <iostream>
+#include <map>
 
 #include "connectors/kafka_job.hpp"
 #include "examples/kafka_demo.hpp"
@@ -60,11 +62,28 @@ class tee_sink final : public sluice::operator_logic {
   sluice::operator_ptr a_, b_;
 };
 
+/// The embedded demo's ending: the latest count of each word in the output topic, top `n`.
+void print_top(const std::vector<sluice::kafka_record>& messages, const std::string& topic, std::size_t n) {
+  std::map<std::string, int64_t> latest;  // a word's messages share a partition, in count order
+  for (const auto& m : messages)
+    latest[m.key] = std::stoll(m.value);
+  std::vector<row> rows(latest.begin(), latest.end());
+  std::sort(rows.begin(), rows.end(), [](const row& a, const row& b) {
+    return a.second != b.second ? a.second > b.second : a.first < b.first;
+  });
+  rows.resize(std::min(n, rows.size()));
+  std::cout << "Topic '" << topic << "': " << messages.size() << " messages, " << latest.size()
+            << " words; the " << rows.size() << " most frequent:\n";
+  for (const auto& [word, count] : rows)
+    std::cout << "  " << count << '\t' << word << '\n';
+}
+
 }  // namespace
 
 int main(int argc, char** argv) {
   sluice::cli cli{"kafka_wordcount",
-                  "Counts words of a Kafka topic's lines (Spark's StructuredKafkaWordCount)."};
+                  "Counts words of the lines of Kafka topic --kafka-input (default: lines), as "
+                  "Spark's StructuredKafkaWordCount."};
   bool console = false;
   cli.app().add_flag("--console", console, "With --kafka-output: also print each trigger's rows")
       ->group("Word count");
@@ -115,7 +134,8 @@ int main(int argc, char** argv) {
     auto result = env.execute();
     if (!result.ok)
       return sluice::report_error(cli.name(), result.error);
-    demo.print_output(o, o.kafka_output);
+    if (demo.embedded() && !o.kafka_output.empty())
+      print_top(sluice::kafka_read_all(sluice::kafka_connection_of(o), o.kafka_output), o.kafka_output, 20);
     return 0;
   } catch (const std::exception& e) {
     return sluice::report_error(cli.name(), e.what());

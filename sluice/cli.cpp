@@ -158,6 +158,16 @@ void add_kafka_flags(CLI::App& app, job_options& opts) {
       ->group(k)
       ->check(CLI::Range(1u, 3600000u))
       ->capture_default_str();
+  app.add_option("--kafka-property", opts.kafka_properties,
+                 "librdkafka property NAME=VALUE for every Kafka client (repeatable)")
+      ->group(k)
+      ->allow_extra_args(false)
+      ->check(CLI::Validator(
+          [](std::string& s) -> std::string {
+            auto eq = s.find('=');
+            return eq == std::string::npos || eq == 0 ? "expected NAME=VALUE, got '" + s + "'" : "";
+          },
+          "NAME=VALUE"));
 }
 
 std::optional<int> cli::parse(int argc, char** argv) {

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <vector>
 
 namespace sluice {
 
@@ -81,6 +82,9 @@ struct job_options {
   bool kafka_create_topics = false;
   /// Longest wait for Kafka metadata (unreachable brokers fail after it), in ms. Default 10000.
   uint32_t kafka_timeout_ms = 10000;
+  /// Extra librdkafka properties, "NAME=VALUE" (security.protocol, sasl.*, fetch.wait.max.ms,
+  /// ...), for every Kafka client of the job. Default: none.
+  std::vector<std::string> kafka_properties;
 };
 
 }  // namespace sluice

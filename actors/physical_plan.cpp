@@ -164,6 +164,7 @@ task_context physical_plan::context_of(uint32_t node, uint32_t subtask) const {
   ctx.checkpointing = !options.checkpoint_dir.empty();
   ctx.checkpoint_dir = options.checkpoint_dir;
   ctx.checkpoints_retained = options.checkpoints_retained;
+  ctx.restoring = restore != nullptr;
   return ctx;
 }
 

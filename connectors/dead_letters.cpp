@@ -2,10 +2,20 @@
 
 namespace sluice {
 
+std::string dead_letter_writer::dir() const {
+  return ctx_.dead_letter_dir.empty() ? std::string{"dead-letters"} : ctx_.dead_letter_dir;
+}
+
+dead_letter_writer::dead_letter_writer(const task_context& ctx) : ctx_(ctx) {
+  // A fresh start under checkpoints: in-progress files of a killed earlier run are garbage.
+  if (ctx_.checkpointing && !ctx_.restoring)
+    part_file_writer::discard_in_progress(dir(), ctx_.uid, ctx_.subtask);
+}
+
 part_file_writer& dead_letter_writer::writer() {
   if (!writer_) {
     file_sink_options o;
-    o.dir = ctx_.dead_letter_dir.empty() ? std::string{"dead-letters"} : ctx_.dead_letter_dir;
+    o.dir = dir();
     o.prefix = ctx_.uid;
     writer_.emplace(o, ctx_.subtask, false, ctx_.checkpointing);
     writer_->open();
@@ -41,6 +51,8 @@ void dead_letter_writer::commit_upto(uint64_t id) {
 void dead_letter_writer::restore(const std::string& state) {
   if (!state.empty())
     writer().restore(state);
+  else  // nothing pre-committed: whatever is in progress belongs to no completed checkpoint
+    part_file_writer::discard_in_progress(dir(), ctx_.uid, ctx_.subtask);
 }
 
 }  // namespace sluice

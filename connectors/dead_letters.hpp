@@ -16,7 +16,7 @@ namespace sluice {
 class dead_letter_writer {
  public:
   /// Opens lazily: nothing is created until the first dead letter.
-  explicit dead_letter_writer(const task_context& ctx) : ctx_(ctx) {}
+  explicit dead_letter_writer(const task_context& ctx);
 
   void write(const std::string& reason, const std::string& record);
   uint64_t count() const { return count_; }
@@ -29,6 +29,7 @@ class dead_letter_writer {
 
  private:
   part_file_writer& writer();
+  std::string dir() const;
 
   task_context ctx_;
   std::optional<part_file_writer> writer_;

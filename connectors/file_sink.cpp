@@ -189,11 +189,16 @@ void part_file_writer::restore(const std::string& state) {
       publish(part{p.at(0).get<uint64_t>(), p.at(1).get<std::string>(), p.at(2).get<std::string>()});
   }
   // Whatever else this subtask left in progress belongs to no completed checkpoint.
-  auto prefix = "." + opts_.prefix + "-" + std::to_string(subtask_) + "-";
+  discard_in_progress(opts_.dir, opts_.prefix, subtask_);
+}
+
+void part_file_writer::discard_in_progress(const std::string& dir, const std::string& prefix,
+                                           uint32_t subtask) {
+  auto hidden = "." + prefix + "-" + std::to_string(subtask) + "-";
   std::error_code ec;
-  for (const auto& e : fs::directory_iterator(opts_.dir, ec)) {
+  for (const auto& e : fs::directory_iterator(dir, ec)) {
     auto name = e.path().filename().string();
-    if (name.rfind(prefix, 0) == 0 && name.size() > 11 &&
+    if (name.rfind(hidden, 0) == 0 && name.size() > 11 &&
         name.compare(name.size() - 11, 11, ".inprogress") == 0)
       fs::remove(e.path(), ec);
   }

@@ -56,6 +56,9 @@ class part_file_writer {
   /// Replace mode: deletes "PREFIX-K" results of subtasks K >= parallelism left by an earlier run
   /// with more subtasks, so the directory holds exactly one full result.
   void remove_stale_results(uint32_t parallelism) const;
+  /// Deletes the hidden in-progress files of `subtask` in `dir` (a missing dir is fine).
+  static void discard_in_progress(const std::string& dir, const std::string& prefix,
+                                  uint32_t subtask);
   /// JSON list of the pending transactions, for the manifest.
   std::string describe() const;
 
@@ -92,6 +95,11 @@ class file_sink final : public operator_logic {
     writer_.emplace(opts_, ctx.subtask, mode_ == output_mode::complete, ctx.checkpointing);
     writer_->open();
     transactional_ = ctx.checkpointing;
+    // A fresh start (no checkpoint to restore): in-progress files of an earlier, killed run
+    // belong to no completed checkpoint. A restore cleans up in restore_state instead, after
+    // committing what the checkpoint pre-committed.
+    if (transactional_ && !ctx.restoring)
+      part_file_writer::discard_in_progress(opts_.dir, opts_.prefix, ctx.subtask);
     if (mode_ == output_mode::complete && ctx.subtask == 0)
       writer_->remove_stale_results(ctx.parallelism);
   }

@@ -30,6 +30,7 @@ struct task_context {
   bool checkpointing = false;    ///< checkpoints are on: sinks commit only completed checkpoints
   std::string checkpoint_dir;    ///< the job's checkpoint directory (write-ahead logs live there)
   uint32_t checkpoints_retained = 3;  ///< completed checkpoints kept (what logs must still cover)
+  bool restoring = false;        ///< the job restores from a checkpoint (restore_state follows open)
 
   /// First and last key group owned by this subtask.
   uint32_t key_group_first() const {

@@ -185,8 +185,7 @@ class parse_op final : public operator_logic {
     dead_->commit_upto(final ? UINT64_MAX : id);
   }
   void restore_state(const operator_restore& r) override {
-    if (r.operator_state)
-      dead_->restore(*r.operator_state);
+    dead_->restore(r.operator_state ? *r.operator_state : std::string{});
   }
   uint64_t dead_letters() const override { return dead_ ? dead_->count() : 0; }
 

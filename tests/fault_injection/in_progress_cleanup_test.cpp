@@ -2,9 +2,6 @@
 // and dead letters) belong to no completed checkpoint, so the restart must neither publish nor
 // keep them. The restarts here take a final checkpoint only (--checkpoint-interval-ms 0), so
 // they begin fewer parts than the killed run did and cannot hide a leftover by overwriting it.
-//
-// Two cases are disabled: they fail on the library as committed (leftover in-progress files;
-// the committed output itself is exactly once). See each case for the reproduction.
 #include <signal.h>
 
 #include <filesystem>
@@ -145,8 +142,7 @@ BOOST_AUTO_TEST_CASE(are_not_published_when_the_restart_found_no_completed_check
 // By hand: SLUICE_FAULT=coordinator_before_manifest:1 account_balances --input F --output OUT
 //   --checkpoint-dir CK --checkpoint-interval-ms 50 --parallelism 2; then the same command
 //   with --checkpoint-interval-ms 0 and no SLUICE_FAULT; `ls -a OUT OUT.dead-letters`.
-BOOST_AUTO_TEST_CASE(are_deleted_when_the_restart_found_no_completed_checkpoint,
-                     *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(are_deleted_when_the_restart_found_no_completed_checkpoint) {
   restarted_after_a_kill_before_any_checkpoint f;
   BOOST_TEST_REQUIRE(!f.begun.empty(), "inconclusive: the killed run had begun no second part");
   auto c = f.job.check();
@@ -165,8 +161,7 @@ BOOST_AUTO_TEST_CASE(are_not_published_when_the_restored_checkpoint_had_no_dead_
 // clean-up when the restored checkpoint holds no dead-letter state for the subtask, so the
 // dead-letter parts its killed run had begun stay behind (the restart overwrites those it
 // begins again under the same names, so the leftovers are the ones it does not reach).
-BOOST_AUTO_TEST_CASE(of_dead_letters_are_deleted_when_the_restored_checkpoint_had_none,
-                     *boost::unit_test::disabled()) {
+BOOST_AUTO_TEST_CASE(of_dead_letters_are_deleted_when_the_restored_checkpoint_had_none) {
   killed_at_its_second_dead_letter_part f;
   BOOST_TEST_REQUIRE(f.kill(5),
                      "inconclusive: every kill came after a checkpoint with dead letters");

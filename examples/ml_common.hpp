@@ -3,10 +3,13 @@
 #pragma once
 
 #include <charconv>
+#include <optional>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "connectors/kafka_job.hpp"
+#include "examples/kafka_demo.hpp"
 #include "sluice/ml.hpp"
 #include "sluice/sluice.hpp"
 
@@ -52,6 +55,21 @@ inline parsed<ml::example> parse_csv_example(const std::string& line, bool label
                   std::to_string(values.size()));
   x.features = std::move(values);
   return accept(std::move(x));
+}
+
+/// The training lines: --input / --socket, or --kafka-input TOPIC (without --kafka-brokers an
+/// embedded development broker is started and filled with the lines of --input). Everything runs
+/// with parallelism 1, so mini-batches are deterministic; with Kafka that also needs a topic of
+/// one partition (several partitions interleave by timing).
+inline stream<std::string> training_lines(environment& env, job_options& o,
+                                          std::optional<kafka_demo>& demo,
+                                          const std::string& program) {
+  if (o.kafka_input.empty())
+    return env.text_input().uid("rows").parallelism(1);
+  demo.emplace(o, program, std::vector<std::string>{},
+               [](const std::string&) { return std::string{}; });
+  auto lines = read_kafka(env, kafka_source_options_of(o), "rows").parallelism(1);
+  return lines.map([](const kafka_record& r) { return r.value; }, "values").parallelism(1);
 }
 
 /// One output line: "update,VERSION,BATCH,BATCH_METRIC,RUNNING_METRIC" or

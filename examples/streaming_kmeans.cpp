@@ -69,11 +69,13 @@ int main(int argc, char** argv) {
       }
       km.initial_centres = c;
     }
-    sluice::environment env{cli.options()};
+    std::optional<sluice::examples::kafka_demo> demo;
+    auto& o = cli.options();
+    sluice::environment env{o};
     auto parse = [label_column](const std::string& l) {
       return sluice::examples::parse_csv_example(l, label_column, 0);
     };
-    auto points = env.text_input().uid("points").parallelism(1);
+    auto points = sluice::examples::training_lines(env, o, demo, cli.name());
     auto model = sluice::ml::kmeans(env, km, settings, "kmeans");
     model.train_on(points.parse<sluice::ml::example>(parse, "parse").parallelism(1));
     if (!predict.empty())

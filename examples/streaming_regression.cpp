@@ -34,11 +34,15 @@ int main(int argc, char** argv) {
   if (auto rc = cli.parse(argc, argv))
     return *rc;
   try {
-    sluice::environment env{cli.options()};
+    std::optional<sluice::examples::kafka_demo> demo;
+    auto& o = cli.options();
+    sluice::environment env{o};
     auto parse = [](const std::string& l) { return sluice::examples::parse_csv_example(l, true, 0); };
     auto model = kind == "logistic" ? sluice::ml::logistic_regression(env, lo, settings, "model")
                                     : sluice::ml::linear_regression(env, sgd, settings, "model");
-    model.train_on(env.text_input().uid("rows").parallelism(1).parse<sluice::ml::example>(parse, "parse").parallelism(1));
+    model.train_on(sluice::examples::training_lines(env, o, demo, cli.name())
+                       .parse<sluice::ml::example>(parse, "parse")
+                       .parallelism(1));
     if (!predict.empty())
       model.predict_on(env.read_text(predict).uid("queries").parallelism(1).parse<sluice::ml::example>(
           parse, "parse_queries"));

@@ -70,6 +70,13 @@ struct kafka_writer::impl {
   std::vector<int64_t> delivered_end;  // per partition: after the last delivered offset
   std::vector<std::string> chunk;      // log records read ahead, chunk[0] at chunk_pos
   uint64_t chunk_pos = 0;
+  // The newest logged messages kept in memory, so publishing rarely reads the log back: the
+  // positions [cached_lo, wal end). Bounded by cache_limit bytes; beyond it the cache restarts
+  // at the log's end and older positions are read from the log.
+  std::deque<std::string> cached;
+  uint64_t cached_lo = 0;
+  std::size_t cached_bytes = 0;
+  static constexpr std::size_t cache_limit = 64u << 20;
   std::deque<std::pair<uint64_t, uint64_t>> recorded;  // checkpoint id -> first position it needs
   std::deque<uint64_t> completed;
   std::vector<std::string> adopted_wals;  // logs of earlier writers this one finished
@@ -119,6 +126,40 @@ struct kafka_writer::impl {
     }
   }
 
+  /// The logged message at `pos` (< hi), from memory when cached, else from the log.
+  const std::string& logged(uint64_t pos, uint64_t hi) {
+    while (!cached.empty() && cached_lo < pos) {  // published: no longer needed in memory
+      cached_bytes -= cached.front().size();
+      cached.pop_front();
+      ++cached_lo;
+    }
+    if (pos >= cached_lo && pos < cached_lo + cached.size())
+      return cached[pos - cached_lo];
+    if (pos < chunk_pos || pos >= chunk_pos + chunk.size()) {
+      chunk = reader->read(pos, static_cast<std::size_t>(std::min<uint64_t>(hi - pos, 4096)));
+      chunk_pos = pos;
+      if (chunk.empty())
+        throw kafka_error("the Kafka sink's log " + wal_rel + " ends before position " + std::to_string(pos));
+    }
+    return chunk[pos - chunk_pos];
+  }
+
+  /// Keeps the batch just logged (positions up to the log's end) in memory, within the limit.
+  void cache(std::vector<std::string>& logged_batch) {
+    if (cached_bytes > cache_limit) {
+      cached.clear();
+      cached_bytes = 0;
+      cached_lo = wal->end();  // older positions come from the log
+      return;
+    }
+    if (cached.empty())
+      cached_lo = wal->end() - logged_batch.size();
+    for (auto& m : logged_batch) {
+      cached_bytes += m.size();
+      cached.push_back(std::move(m));
+    }
+  }
+
   /// Hands committable messages to the producer until its queue is full.
   void publish_some() {
     kafka_sink_log::record_view r;
@@ -128,13 +169,7 @@ struct kafka_writer::impl {
       if (e.cursor < e.hi && e.start.empty())
         e.start = delivered_end;
       while (e.cursor < e.hi) {
-        if (e.cursor < chunk_pos || e.cursor >= chunk_pos + chunk.size()) {
-          chunk = reader->read(e.cursor, static_cast<std::size_t>(std::min<uint64_t>(e.hi - e.cursor, 4096)));
-          chunk_pos = e.cursor;
-          if (chunk.empty())
-            throw kafka_error("the Kafka sink's log " + wal_rel + " ends before position " + std::to_string(e.cursor));
-        }
-        if (!kafka_sink_log::decode(chunk[e.cursor - chunk_pos], r))
+        if (!kafka_sink_log::decode(logged(e.cursor, e.hi), r))
           throw kafka_error("malformed message at position " + std::to_string(e.cursor) + " of the Kafka sink's log");
         if (!pub->send(r, kafka_detail::message_headers{&writer, e.id, e.cursor}))
           return;  // queue full: the next service() goes on
@@ -215,6 +250,7 @@ struct kafka_writer::impl {
     wal = std::make_unique<checkpoints::wal_writer>(o);
     wal->open();
     epoch_lo = wal->end();  // anything after the restored epochs belongs to no completed checkpoint
+    cached_lo = epoch_lo;
     reader = std::make_unique<checkpoints::wal_reader>(o.dir);
     delivered_end.assign(static_cast<std::size_t>(partitions), 0);
     for (int32_t p = 0; p < partitions; ++p) {
@@ -280,6 +316,7 @@ void kafka_writer::end_batch() {
   auto& m = *impl_;
   if (m.exactly_once && !m.batch.empty()) {
     m.wal->append(m.batch);
+    m.cache(m.batch);
     m.batch.clear();
   }
 }

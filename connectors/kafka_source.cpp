@@ -1,36 +1,8 @@
 #include "connectors/kafka_source.hpp"
 
-#include <atomic>
-#include <condition_variable>
-#include <deque>
-#include <mutex>
-#include <thread>
-
-#include <librdkafka/rdkafka.h>
-#include <nlohmann/json.hpp>
-
-#include "connectors/kafka_detail.hpp"
+#include "connectors/kafka_source_impl.hpp"
 
 namespace sluice {
-
-namespace {
-
-constexpr int64_t offset_beginning = RD_KAFKA_OFFSET_BEGINNING;  // -2: "from the start"
-
-/// One split: a partition this subtask reads.
-struct split {
-  std::string topic;
-  std::size_t topic_index = 0;
-  int32_t partition = 0;
-  int64_t next = offset_beginning;  ///< offset of the next record to emit (or offset_beginning)
-  int64_t end = -1;                 ///< bounded: stop before this offset; -1 unbounded
-  bool seeking = false;             ///< timestamp start: skip records older than the timestamp
-  bool done = false;                ///< bounded and reached `end`
-};
-
-std::string tp_name(const split& s) { return s.topic + "/" + std::to_string(s.partition); }
-
-}  // namespace
 
 void parse_kafka_start(const std::string& text, kafka_source_options& o) {
   if (text == "earliest") {
@@ -49,247 +21,29 @@ void parse_kafka_start(const std::string& text, kafka_source_options& o) {
   }
 }
 
-struct kafka_source::impl {
-  kafka_source_options opts;
-  task_context ctx;
-  kafka_detail::log_sink logs;
-  std::unique_ptr<RdKafka::KafkaConsumer> consumer;
-  rd_kafka_queue_t* queue = nullptr;
-  std::vector<split> splits;
-  std::vector<std::vector<int>> slot;  // [topic index][partition] -> index into splits, or -1
-  std::vector<int32_t> known;          // partitions per topic, as far as this reader knows
-  bool started = false;
-  std::unique_ptr<nlohmann::json> restored;
-  std::deque<std::pair<uint64_t, std::vector<std::pair<std::size_t, int64_t>>>> recorded;
-  std::vector<rd_kafka_message_t*> msgs;
-
-  // Partition discovery (continuous mode) on a background thread.
-  std::thread discoverer;
-  std::mutex mutex;
-  std::condition_variable wake;
-  bool stopping = false;
-  std::unique_ptr<std::atomic<int32_t>[]> discovered;
-
-  ~impl() {
-    {
-      std::lock_guard<std::mutex> guard{mutex};
-      stopping = true;
-    }
-    wake.notify_all();
-    if (discoverer.joinable())
-      discoverer.join();
-    if (queue)
-      rd_kafka_queue_destroy(queue);
-    if (consumer)
-      consumer->close();
-  }
-
-  void create_consumer() {
-    auto conf = kafka_detail::make_conf(opts.connection, &logs);
-    auto group = opts.group_id.empty() ? "sluice-" + ctx.uid : opts.group_id;
-    kafka_detail::set(*conf, "group.id", group);
-    kafka_detail::set(*conf, "enable.auto.commit", "false");
-    kafka_detail::set(*conf, "enable.auto.offset.store", "false");
-    kafka_detail::set(*conf, "enable.partition.eof", opts.bounded ? "true" : "false");
-    kafka_detail::set(*conf, "auto.offset.reset", "error");  // deleted records: fail, not skip
-    kafka_detail::set(*conf, "allow.auto.create.topics", "false");
-    std::string err;
-    consumer.reset(RdKafka::KafkaConsumer::create(conf.get(), err));
-    if (!consumer)
-      throw kafka_error("cannot create a Kafka consumer for " + opts.connection.brokers + ": " + err);
-    queue = rd_kafka_queue_get_consumer(consumer->c_ptr());
-  }
-
-  /// Adds the splits of partitions [from, to) of topic `t` that this subtask owns.
-  std::vector<std::size_t> add_partitions(std::size_t t, int32_t from, int32_t to) {
-    std::vector<std::size_t> added;
-    slot[t].resize(static_cast<std::size_t>(to), -1);
-    for (int32_t p = from; p < to; ++p) {
-      if (kafka_split_owner(t, p, ctx.parallelism) != ctx.subtask)
-        continue;
-      split s;
-      s.topic = opts.topics[t];
-      s.topic_index = t;
-      s.partition = p;
-      slot[t][static_cast<std::size_t>(p)] = static_cast<int>(splits.size());
-      added.push_back(splits.size());
-      splits.push_back(std::move(s));
-    }
-    known[t] = to;
-    return added;
-  }
-
-  split* find(const char* topic, int32_t partition) {
-    for (std::size_t t = 0; t < opts.topics.size(); ++t)
-      if (opts.topics[t] == topic) {
-        if (partition < 0 || static_cast<std::size_t>(partition) >= slot[t].size())
-          return nullptr;
-        auto i = slot[t][static_cast<std::size_t>(partition)];
-        return i < 0 ? nullptr : &splits[static_cast<std::size_t>(i)];
-      }
-    return nullptr;
-  }
-
-  void watermarks(const split& s, int64_t& lo, int64_t& hi) {
-    auto err = consumer->query_watermark_offsets(s.topic, s.partition, &lo, &hi,
-                                                 static_cast<int>(opts.connection.timeout_ms));
-    if (err != RdKafka::ERR_NO_ERROR)
-      throw kafka_error("cannot read the offsets of Kafka partition " + tp_name(s) + ": " +
-                        RdKafka::err2str(err) + " (" + kafka_detail::unreachable(opts.connection, logs) + ")");
-  }
-
-  void ensure_started();
-  void resolve_start();
-  void resolve_restored();
-  void assign(const std::vector<std::size_t>& which, bool incremental);
-  void start_discovery();
-  void take_discovered();
-  bool all_done() const {
-    for (const auto& s : splits)
-      if (!s.done)
-        return false;
-    return true;
-  }
-  void mark_done(split& s) {
-    s.done = true;
-    std::vector<RdKafka::TopicPartition*> tp{RdKafka::TopicPartition::create(s.topic, s.partition)};
-    consumer->pause(tp);
-    RdKafka::TopicPartition::destroy(tp);
-  }
-  /// Handles one consumed message; appends a record to `out` when it is one to emit.
-  void handle(rd_kafka_message_t* m, std::vector<kafka_record>& out, uint64_t& bytes);
-  void handle_error(rd_kafka_message_t* m);
-};
-
-void kafka_source::impl::resolve_start() {
-  std::vector<int64_t> lo(splits.size()), hi(splits.size());
-  for (std::size_t i = 0; i < splits.size(); ++i)
-    watermarks(splits[i], lo[i], hi[i]);
-  std::vector<RdKafka::TopicPartition*> tps;
-  for (const auto& s : splits) {
-    auto* tp = RdKafka::TopicPartition::create(s.topic, s.partition);
-    if (opts.start == kafka_start::timestamp)
-      tp->set_offset(opts.start_timestamp_ms);
-    tps.push_back(tp);
-  }
-  auto timeout = static_cast<int>(opts.connection.timeout_ms);
-  RdKafka::ErrorCode err = RdKafka::ERR_NO_ERROR;
-  if (!tps.empty() && opts.start == kafka_start::committed)
-    err = consumer->committed(tps, timeout);
-  else if (!tps.empty() && opts.start == kafka_start::timestamp)
-    err = consumer->offsetsForTimes(tps, timeout);
-  if (err != RdKafka::ERR_NO_ERROR) {
-    RdKafka::TopicPartition::destroy(tps);
-    throw kafka_error(std::string{"cannot look up the "} +
-                      (opts.start == kafka_start::committed ? "committed offsets" : "offsets for the start timestamp") +
-                      " on " + opts.connection.brokers + ": " + RdKafka::err2str(err));
-  }
-  for (std::size_t i = 0; i < splits.size(); ++i) {
-    auto& s = splits[i];
-    int64_t found = tps[i]->offset();
-    switch (opts.start) {
-      case kafka_start::earliest: s.next = lo[i]; break;
-      case kafka_start::latest: s.next = hi[i]; break;
-      case kafka_start::committed: s.next = found >= 0 ? found : lo[i]; break;
-      case kafka_start::timestamp:
-        // Brokers answer the first offset with timestamp ≥ T. Where they cannot (-1: no such
-        // record, or a broker without the time index such as the development broker), read from
-        // the earliest record and skip older ones on the client: the same result either way.
-        s.next = found >= 0 ? found : lo[i];
-        s.seeking = true;
-        break;
-    }
-    s.next = std::clamp(s.next, lo[i], hi[i]);
-    if (opts.bounded) {
-      s.end = hi[i];
-      s.done = s.next >= s.end;
-    }
-  }
-  RdKafka::TopicPartition::destroy(tps);
-}
-
-void kafka_source::impl::resolve_restored() {
-  const auto& j = *restored;
-  const auto& offsets = j.at("offsets");
-  for (auto& s : splits) {
-    auto t = offsets.find(s.topic);
-    auto key = std::to_string(s.partition);
-    if (t != offsets.end() && t->contains(key)) {
-      s.next = t->at(key).get<int64_t>();
-      if (auto e = j.find("ends"); e != j.end() && e->contains(s.topic) && e->at(s.topic).contains(key))
-        s.end = e->at(s.topic).at(key).get<int64_t>();
-      if (auto k = j.find("seeking"); k != j.end() && k->contains(s.topic))
-        for (const auto& p : k->at(s.topic))
-          s.seeking = s.seeking || p.get<int32_t>() == s.partition;
-    } else {
-      // A partition added after the checkpoint: all its records are new.
-      int64_t lo = 0, hi = 0;
-      watermarks(s, lo, hi);
-      s.next = lo;
-      if (opts.bounded)
-        s.end = hi;
-    }
-    if (s.end >= 0 && s.next >= s.end)
-      s.done = true;
-  }
-}
-
-void kafka_source::impl::assign(const std::vector<std::size_t>& which, bool incremental) {
-  std::vector<RdKafka::TopicPartition*> tps;
-  for (auto i : which)
-    if (!splits[i].done)
-      tps.push_back(RdKafka::TopicPartition::create(splits[i].topic, splits[i].partition, splits[i].next));
-  std::string problem;
-  if (incremental) {
-    if (auto* e = consumer->incremental_assign(tps)) {
-      problem = e->str();
-      delete e;
-    }
-  } else if (auto err = consumer->assign(tps); err != RdKafka::ERR_NO_ERROR) {
-    problem = RdKafka::err2str(err);
-  }
-  RdKafka::TopicPartition::destroy(tps);
-  if (!problem.empty())
-    throw kafka_error("cannot assign Kafka partitions: " + problem);
-}
-
-void kafka_source::impl::start_discovery() {
-  discovered.reset(new std::atomic<int32_t>[opts.topics.size()]);
+kafka_split* kafka_source::impl::find(const char* topic, int32_t partition) {
   for (std::size_t t = 0; t < opts.topics.size(); ++t)
-    discovered[t].store(known[t]);
-  discoverer = std::thread([this] {
-    std::unique_lock<std::mutex> lock{mutex};
-    while (!wake.wait_for(lock, std::chrono::milliseconds(opts.discovery_ms), [this] { return stopping; })) {
-      lock.unlock();
-      for (std::size_t t = 0; t < opts.topics.size(); ++t) {
-        try {
-          auto n = opts.list_partitions
-                       ? opts.list_partitions(opts.topics[t])
-                       : kafka_detail::partition_count(*consumer, opts.connection, opts.topics[t], false, logs);
-          if (n > discovered[t].load())
-            discovered[t].store(n);
-        } catch (const std::exception&) {
-          // Unreachable for now: the next round tries again; consumption reports lasting trouble.
-        }
-      }
-      lock.lock();
+    if (opts.topics[t] == topic) {
+      if (partition < 0 || static_cast<std::size_t>(partition) >= slot[t].size())
+        return nullptr;
+      auto i = slot[t][static_cast<std::size_t>(partition)];
+      return i < 0 ? nullptr : &splits[static_cast<std::size_t>(i)];
     }
-  });
+  return nullptr;
 }
 
-void kafka_source::impl::take_discovered() {
-  if (!discovered)
-    return;
-  std::vector<std::size_t> added;
-  for (std::size_t t = 0; t < opts.topics.size(); ++t) {
-    auto n = discovered[t].load();
-    if (n > known[t]) {
-      auto more = add_partitions(t, known[t], n);
-      added.insert(added.end(), more.begin(), more.end());
-    }
-  }
-  if (!added.empty())
-    assign(added, true);  // from their beginning (offset_beginning), without blocking
+bool kafka_source::impl::all_done() const {
+  for (const auto& s : splits)
+    if (!s.done)
+      return false;
+  return true;
+}
+
+void kafka_source::impl::mark_done(kafka_split& s) {
+  s.done = true;
+  std::vector<RdKafka::TopicPartition*> tp{RdKafka::TopicPartition::create(s.topic, s.partition)};
+  consumer->pause(tp);
+  RdKafka::TopicPartition::destroy(tp);
 }
 
 void kafka_source::impl::handle_error(rd_kafka_message_t* m) {
@@ -386,23 +140,6 @@ void kafka_source::open(const task_context& ctx) {
   }
 }
 
-void kafka_source::impl::ensure_started() {
-  // After restore_state (which comes after open), so that the start knows about the checkpoint.
-  if (started)
-    return;
-  started = true;
-  if (restored)
-    resolve_restored();
-  else
-    resolve_start();
-  std::vector<std::size_t> all(splits.size());
-  for (std::size_t i = 0; i < all.size(); ++i)
-    all[i] = i;
-  assign(all, false);
-  if (!opts.bounded && opts.discovery_ms > 0)
-    start_discovery();
-}
-
 poll_status kafka_source::poll(emitter& out, uint32_t max_records) {
   auto& m = *impl_;
   m.ensure_started();
@@ -493,7 +230,7 @@ std::vector<std::string> kafka_source::assigned() const {
   std::vector<std::string> out;
   for (const auto& s : impl_->splits)
     if (!s.done)
-      out.push_back(tp_name(s));
+      out.push_back(s.name());
   return out;
 }
 

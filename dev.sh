@@ -44,7 +44,8 @@ case "$cmd" in
   build) build ;;
   demo)
     build
-    exec ./build/examples/wordcount --input examples/data/kjv.txt --parallelism 2 --top 15 --progress "$@"
+    exec ./build/examples/wordcount --input examples/data/kjv.txt --output build/demo-wordcount \
+      --parallelism 2 --top 15 --progress "$@"
     ;;
   test)
     build

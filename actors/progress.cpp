@@ -52,7 +52,9 @@ void progress_printer::print(const std::vector<task_metrics>& tasks, double seco
   double dt = seconds - last_seconds_;
   double rate = final_line ? (seconds > 0 ? records / seconds : 0)
                            : (dt > 0 ? (records - last_records_) / dt : 0);
-  std::string line = "[sluice] " + std::to_string(static_cast<int>(seconds * 10) / 10.0).substr(0, 5) + " s";
+  char when[32];
+  std::snprintf(when, sizeof when, "%.1f s", seconds);
+  std::string line = std::string{"[sluice] "} + when;
   line += "  read " + human(static_cast<double>(bytes), "B");
   if (total > 0)
     line += " of " + human(static_cast<double>(total), "B") + " (" +

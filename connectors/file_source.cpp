@@ -21,7 +21,9 @@ namespace sluice {
 
 namespace {
 
-constexpr std::size_t read_chunk = 1 << 20;
+// One poll reads at most this much, so what a poll emits (and so what waits in the output gate
+// beyond the credits) stays small.
+constexpr std::size_t read_chunk = 64 << 10;
 
 std::string errno_text() { return std::strerror(errno); }
 
@@ -40,6 +42,7 @@ struct file_source::open_file {
   uint64_t pos = 0;
   uint64_t end = UINT64_MAX;
   bool skip_first = false;  // drop the partial line a split starts in
+  uint64_t skipped = 0;     // bytes of that partial line (the previous split read them)
   bool done = false;
   line_splitter splitter;
   std::vector<char> buf = std::vector<char>(read_chunk);
@@ -90,18 +93,20 @@ struct file_source::open_file {
       auto* nl = static_cast<const char*>(std::memchr(data, '\n', len));
       if (!nl) {
         pos += len;  // still inside the previous split's line
+        skipped += len;
         if (pos >= end)
           done = true;
         return len;
       }
-      std::size_t skipped = static_cast<std::size_t>(nl - data) + 1;
-      pos += skipped;
-      data += skipped;
-      len -= skipped;
+      std::size_t skip = static_cast<std::size_t>(nl - data) + 1;
+      pos += skip;
+      data += skip;
+      len -= skip;
+      skipped += skip;
       skip_first = false;
       if (pos >= end) {  // the next line starts at or beyond our end: the next split's
         done = true;
-        return skipped;
+        return skip;
       }
     }
     if (end != UINT64_MAX) {
@@ -222,9 +227,9 @@ poll_status file_source::poll_bounded(std::vector<std::string>& lines, uint32_t 
       const auto& s = splits_[next_split_++];
       cur_ = open_file::open(s.path, s.start, s.end);
     }
-    auto before = cur_->pos;
+    auto before = cur_->pos - cur_->skipped;
     cur_->read_some(lines, true);
-    bytes_read_ += cur_->pos - before;
+    bytes_read_ += cur_->pos - cur_->skipped - before;
   }
   return poll_status::more;
 }

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <charconv>
+#include <iostream>
 #include <optional>
 #include <string>
 #include <string_view>
@@ -70,6 +71,35 @@ inline stream<std::string> training_lines(environment& env, job_options& o,
                [](const std::string&) { return std::string{}; });
   auto lines = read_kafka(env, kafka_source_options_of(o), "rows").parallelism(1);
   return lines.map([](const kafka_record& r) { return r.value; }, "values").parallelism(1);
+}
+
+inline void format_output(std::string& out, const ml::model_output& o);
+
+/// Wires the prediction requests of --predict FILE (if any) and the model's output (console, or
+/// part files in --predictions DIR), runs the job, and prints the model's gauges in one line.
+/// Returns the process exit code.
+template <class Parse>
+int run_model(environment& env, ml::model& model, const std::string& uid, const std::string& predict,
+              const std::string& predictions_dir, Parse parse, const std::string& program) {
+  if (!predict.empty())
+    model.predict_on(env.read_text(predict).uid("queries").parallelism(1).template parse<ml::example>(
+        parse, "parse_queries"));
+  auto out = model.output();
+  if (predictions_dir.empty())
+    out.to_console(format_output).uid("sink");
+  else
+    out.to_files(file_sink_options{predictions_dir}, format_output).uid("sink");
+  auto result = env.execute();
+  if (!result.ok)
+    return report_error(program, result.error);
+  if (const auto* m = result.find(uid)) {
+    std::cerr << program << ": model version " << m->gauges.at("version");
+    for (const auto& [name, value] : m->gauges)
+      if (name != "version")
+        std::cerr << ", " << name << " " << value;
+    std::cerr << "\n";
+  }
+  return 0;
 }
 
 /// One output line: "update,VERSION,BATCH,BATCH_METRIC,RUNNING_METRIC" or

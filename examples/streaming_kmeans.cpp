@@ -78,21 +78,8 @@ int main(int argc, char** argv) {
     auto points = sluice::examples::training_lines(env, o, demo, cli.name());
     auto model = sluice::ml::kmeans(env, km, settings, "kmeans");
     model.train_on(points.parse<sluice::ml::example>(parse, "parse").parallelism(1));
-    if (!predict.empty())
-      model.predict_on(env.read_text(predict).uid("queries").parallelism(1).parse<sluice::ml::example>(
-          parse, "parse_queries"));
-    auto out = model.output();
-    if (predictions_dir.empty())
-      out.to_console(sluice::examples::format_output).uid("sink");
-    else
-      out.to_files(sluice::file_sink_options{predictions_dir}, sluice::examples::format_output).uid("sink");
-    auto result = env.execute();
-    if (!result.ok)
-      return sluice::report_error(cli.name(), result.error);
-    if (const auto* m = result.find("kmeans"))
-      std::cerr << cli.name() << ": model version " << m->gauges.at("version") << ", mean cost "
-                << m->gauges.at("cost") << "\n";
-    return 0;
+    return sluice::examples::run_model(env, model, "kmeans", predict, predictions_dir, parse,
+                                       cli.name());
   } catch (const std::exception& e) {
     return sluice::report_error(cli.name(), e.what());
   }

@@ -43,25 +43,8 @@ int main(int argc, char** argv) {
     model.train_on(sluice::examples::training_lines(env, o, demo, cli.name())
                        .parse<sluice::ml::example>(parse, "parse")
                        .parallelism(1));
-    if (!predict.empty())
-      model.predict_on(env.read_text(predict).uid("queries").parallelism(1).parse<sluice::ml::example>(
-          parse, "parse_queries"));
-    auto out = model.output();
-    if (predictions_dir.empty())
-      out.to_console(sluice::examples::format_output).uid("sink");
-    else
-      out.to_files(sluice::file_sink_options{predictions_dir}, sluice::examples::format_output).uid("sink");
-    auto result = env.execute();
-    if (!result.ok)
-      return sluice::report_error(cli.name(), result.error);
-    if (const auto* m = result.find("model")) {
-      std::cerr << cli.name() << ": model version " << m->gauges.at("version");
-      for (const auto& [name, value] : m->gauges)
-        if (name != "version")
-          std::cerr << ", " << name << " " << value;
-      std::cerr << "\n";
-    }
-    return 0;
+    return sluice::examples::run_model(env, model, "model", predict, predictions_dir, parse,
+                                       cli.name());
   } catch (const std::exception& e) {
     return sluice::report_error(cli.name(), e.what());
   }

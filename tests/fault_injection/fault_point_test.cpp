@@ -138,7 +138,8 @@ BOOST_AUTO_TEST_CASE(after_a_manifest_a_restart_on_rocksdb_from_memory_state_com
   // Memory snapshots restore into RocksDB tables (the other way round is refused).
   scratch_dir dir;
   ledger_job job{shared_ledger(rocksdb_backend::ledger_lines), dir, ledger_job_options{}};
-  auto newest = run_until_fault(job, "coordinator_after_manifest:2");
+  // The first manifest: the small ledger may finish before a second one on the memory backend.
+  auto newest = run_until_fault(job, "coordinator_after_manifest:1");
   auto run = job.next_run();
   run.set_flag("--state-backend", "rocksdb");
   auto r = run_to_end(run);

@@ -6,11 +6,11 @@
 #include <algorithm>
 #include <cstdint>
 #include <memory>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "actors/output_gate.hpp"
+#include "tests/actors/int_batches.hpp"
 #include "tests/fakes/recording_transport.hpp"
 
 namespace {
@@ -19,18 +19,8 @@ using sluice::actors::output_gate;
 using sluice::test::recording_transport;
 using trace = std::vector<std::string>;
 
-sluice::batch<int64_t> seq(int64_t from, int64_t n) {
-  sluice::batch<int64_t> b;
-  for (int64_t i = 0; i < n; ++i)
-    b.items.push_back(from + i);
-  return b;
-}
-
-std::vector<int64_t> range(int64_t from, int64_t n) {
-  std::vector<int64_t> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), from);
-  return v;
-}
+using sluice::test::range;
+using sluice::test::seq;
 
 sluice::router_ptr forward(uint32_t batch_size) {
   return sluice::make_router_factory<int64_t>(sluice::partitioning::forward)(1, 128, batch_size);

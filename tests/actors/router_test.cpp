@@ -3,29 +3,19 @@
 #include <boost/test/unit_test.hpp>
 
 #include <cstdint>
-#include <numeric>
 #include <string>
 #include <vector>
 
 #include "sluice/router.hpp"
+#include "tests/actors/int_batches.hpp"
 
 namespace {
 
 using sluice::partitioning;
 using sluice::typed_router;
 
-sluice::batch<int64_t> seq(int64_t from, int64_t n) {
-  sluice::batch<int64_t> b;
-  for (int64_t i = 0; i < n; ++i)
-    b.items.push_back(from + i);
-  return b;
-}
-
-std::vector<int64_t> range(int64_t from, int64_t n) {
-  std::vector<int64_t> v(static_cast<std::size_t>(n));
-  std::iota(v.begin(), v.end(), from);
-  return v;
-}
+using sluice::test::range;
+using sluice::test::seq;
 
 /// Takes everything buffered for `target`; records the batch sizes in `sizes`.
 std::vector<int64_t> take_all(sluice::router& r, uint32_t target,

@@ -16,42 +16,13 @@
 #include <caf/meta/type_name.hpp>
 
 #include "sluice/sluice.hpp"
+#include "tests/actors/runtime_support.hpp"
 
 namespace {
 
-using count_row = std::pair<std::string, int64_t>;
-
-sluice::job_options small_batches(uint32_t parallelism) {
-  sluice::job_options o;
-  o.parallelism = parallelism;
-  o.batch_size = 64;
-  o.credits = 4;
-  o.linger_ms = 2;
-  o.threads = 2;
-  return o;
-}
+using namespace sluice::test;
 
 std::string word_of(uint64_t i) { return "w" + std::to_string((i * 7919) % 101); }
-
-const std::string& identity(const std::string& s) { return s; }
-
-/// "key=value" lines, sorted: comparable element by element with readable failures.
-template <class Rows>
-std::vector<std::string> lines(const Rows& rows) {
-  std::vector<std::string> out;
-  for (const auto& [k, v] : rows)
-    out.push_back(k + "=" + std::to_string(v));
-  std::sort(out.begin(), out.end());
-  return out;
-}
-
-/// Values emitted per key, in the order the sink received them.
-std::map<std::string, std::vector<int64_t>> by_key(const std::vector<count_row>& rows) {
-  std::map<std::string, std::vector<int64_t>> out;
-  for (const auto& [k, v] : rows)
-    out[k].push_back(v);
-  return out;
-}
 
 std::map<std::string, int64_t> run_word_count(uint32_t parallelism, uint64_t n) {
   sluice::environment env{small_batches(parallelism)};

@@ -2,8 +2,6 @@
 // acks answered success / duplicate / unknown / discarded; completion only when every task
 // acked, and only then a manifest on disk; abort by decline or timeout deletes what was written;
 // the final checkpoint waits however long it takes; retention follows each completion.
-#include <stdlib.h>
-
 #include <boost/test/unit_test.hpp>
 #include <chrono>
 #include <cstdint>
@@ -20,7 +18,8 @@
 #include "checkpoints/manifest.hpp"
 #include "checkpoints/pending_checkpoint.hpp"
 #include "checkpoints/storage.hpp"
-#include "state/snapshot_format.hpp"
+#include "tests/checkpoints/support.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using sluice::checkpoints::ack_result;
@@ -31,31 +30,11 @@ using sluice::checkpoints::manifest;
 using sluice::checkpoints::operator_ack;
 using sluice::checkpoints::pending_checkpoint;
 using sluice::checkpoints::task_ack;
+using sluice::test::temp_dir;
+using sluice::test::write_state_file;
 using ids = std::vector<uint64_t>;
 
 namespace {
-
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "sluice-coord-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
 
 /// The ack of a task running subtask `subtask` of operator "count", after writing its state file
 /// into checkpoint `id` as a task does at a barrier.
@@ -67,13 +46,7 @@ task_ack written_ack(const checkpoint_storage& storage, uint64_t id, uint32_t su
   op.state.subtask = subtask;
   op.state.key_group_first = subtask * 64;
   op.state.key_group_last = subtask * 64 + 63;
-  op.state.state_file = checkpoint_storage::relative_path(id, "count", subtask, ".state");
-  auto path = storage.dir() + "/" + op.state.state_file;
-  fs::create_directories(fs::path(path).parent_path());
-  sluice::state::snapshot_writer w;
-  w.add({"counts", subtask * 64}, "subtask " + std::to_string(subtask));
-  op.state.state_checksum = w.write(path);
-  op.state.state_bytes = fs::file_size(path);
+  write_state_file(storage, id, op.state, subtask * 64, "subtask " + std::to_string(subtask));
   return {op};
 }
 

@@ -12,6 +12,7 @@
 #include <vector>
 
 #include "checkpoints/manifest.hpp"
+#include "tests/fakes/messages.hpp"
 
 using sluice::checkpoints::manifest;
 using sluice::checkpoints::manifest_format;
@@ -19,6 +20,8 @@ using sluice::checkpoints::manifest_from_json;
 using sluice::checkpoints::operator_state_entry;
 using sluice::checkpoints::subtask_state;
 using sluice::checkpoints::to_json;
+using sluice::test::contains;
+using sluice::test::error_of;
 
 namespace {
 
@@ -92,16 +95,7 @@ void check_same(const manifest& got, const manifest& want) {
 
 /// The message of the std::runtime_error thrown parsing `text`, or "" when it parses.
 std::string rejection(const std::string& text) {
-  try {
-    manifest_from_json(text);
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
+  return error_of([&] { manifest_from_json(text); });
 }
 
 /// `text` with the first occurrence of `from` replaced by `to`; fails the test if absent.

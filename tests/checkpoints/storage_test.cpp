@@ -1,21 +1,19 @@
 // Checkpoint storage (checkpoints/storage.hpp): a checkpoint exists only with its manifest,
 // verification finds every kind of missing or damaged file the manifest names, retention keeps
 // the newest completed checkpoints, and recovery picks the newest valid one, saying what it skipped.
-#include <stdlib.h>
-
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <vector>
 
 #include "checkpoints/manifest.hpp"
 #include "checkpoints/storage.hpp"
-#include "state/snapshot_format.hpp"
+#include "tests/checkpoints/support.hpp"
+#include "tests/fakes/messages.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using sluice::checkpoints::checkpoint_storage;
@@ -23,43 +21,15 @@ using sluice::checkpoints::choose_recovery;
 using sluice::checkpoints::manifest;
 using sluice::checkpoints::operator_state_entry;
 using sluice::checkpoints::subtask_state;
+using sluice::test::contains;
+using sluice::test::error_of;
+using sluice::test::read_file;
+using sluice::test::temp_dir;
+using sluice::test::write_file;
+using sluice::test::write_state_file;
 using ids = std::vector<uint64_t>;
 
 namespace {
-
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "sluice-storage-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  std::string str() const { return path_.string(); }
-
- private:
-  fs::path path_;
-};
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
 
 /// Writes checkpoint `id` as tasks and the coordinator would: a state file and two external files
 /// for operator "count", then the manifest. Returns the manifest.
@@ -67,18 +37,12 @@ manifest write_checkpoint(const checkpoint_storage& storage, uint64_t id) {
   subtask_state st;
   st.subtask = 0;
   st.key_group_last = 127;
-  st.state_file = checkpoint_storage::relative_path(id, "count", 0, ".state");
-  fs::create_directories((fs::path(storage.dir()) / st.state_file).parent_path());
-  sluice::state::snapshot_writer w;
-  w.add({"counts", 5}, "state of checkpoint " + std::to_string(id));
-  auto path = storage.dir() + "/" + st.state_file;
-  st.state_checksum = w.write(path);
-  st.state_bytes = fs::file_size(path);
+  write_state_file(storage, id, st, 5, "state of checkpoint " + std::to_string(id));
   st.external_dir = checkpoint_storage::relative_path(id, "count", 0, ".rocksdb");
   st.external_files = {"000007.sst", "CURRENT"};
   fs::create_directories(storage.dir() + "/" + st.external_dir);
   for (const auto& f : st.external_files)
-    write_bytes(storage.dir() + "/" + st.external_dir + "/" + f, "x");
+    write_file(storage.dir() + "/" + st.external_dir + "/" + f, "x");
   manifest m;
   m.id = id;
   m.job = "count;";
@@ -92,23 +56,14 @@ manifest write_checkpoint(const checkpoint_storage& storage, uint64_t id) {
 void write_incomplete(const checkpoint_storage& storage, uint64_t id) {
   auto dir = storage.checkpoint_dir(id) + "/count";
   fs::create_directories(dir);
-  write_bytes(dir + "/0.state", "partial");
+  write_file(dir + "/0.state", "partial");
 }
 
 const subtask_state& only_subtask(const manifest& m) { return m.operators.at(0).subtasks.at(0); }
 
 /// The message of the std::runtime_error load_verified throws, or "" when it verifies.
 std::string rejection(const checkpoint_storage& storage, uint64_t id) {
-  try {
-    storage.load_verified(id);
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
+  return error_of([&] { storage.load_verified(id); });
 }
 
 bool exists(const checkpoint_storage& storage, uint64_t id) {
@@ -137,7 +92,7 @@ BOOST_AUTO_TEST_CASE(list_completed_lists_only_dirs_with_a_manifest_in_ascending
   fs::create_directories(dir.str() + "/chk-x");
   fs::create_directories(dir.str() + "/chk-");
   fs::create_directories(dir.str() + "/other");
-  write_bytes(dir.str() + "/chk-12", "a file, not a checkpoint");
+  write_file(dir.str() + "/chk-12", "a file, not a checkpoint");
   BOOST_TEST((storage.list_completed() == ids{2, 10}));
   BOOST_TEST(storage.max_id() == 11u);
 }
@@ -195,7 +150,7 @@ BOOST_AUTO_TEST_CASE(a_state_file_of_another_size_is_detected) {
   checkpoint_storage storage(dir.str());
   auto m = write_checkpoint(storage, 1);
   auto path = dir.str() + "/" + only_subtask(m).state_file;
-  write_bytes(path, read_bytes(path) + "more");
+  write_file(path, read_file(path) + "more");
   auto why = rejection(storage, 1);
   BOOST_TEST(contains(why, only_subtask(m).state_file), why);
   BOOST_TEST(contains(why, std::to_string(only_subtask(m).state_bytes + 4) + " bytes"), why);
@@ -206,9 +161,9 @@ BOOST_AUTO_TEST_CASE(a_state_file_with_a_flipped_byte_fails_its_checksum) {
   checkpoint_storage storage(dir.str());
   auto m = write_checkpoint(storage, 1);
   auto path = dir.str() + "/" + only_subtask(m).state_file;
-  auto bytes = read_bytes(path);
+  auto bytes = read_file(path);
   bytes[bytes.size() / 2] ^= 0x01;
-  write_bytes(path, bytes);
+  write_file(path, bytes);
   auto why = rejection(storage, 1);
   BOOST_TEST(contains(why, only_subtask(m).state_file), why);
   BOOST_TEST(contains(why, "checksum"), why);
@@ -229,10 +184,10 @@ BOOST_AUTO_TEST_CASE(a_damaged_manifest_is_detected) {
   checkpoint_storage storage(dir.str());
   write_checkpoint(storage, 1);
   auto path = storage.checkpoint_dir(1) + "/manifest.json";
-  auto text = read_bytes(path);
+  auto text = read_file(path);
   auto at = text.find("\"max_parallelism\": 128");
   BOOST_REQUIRE(at != std::string::npos);
-  write_bytes(path, text.replace(at, 22, "\"max_parallelism\": 127"));
+  write_file(path, text.replace(at, 22, "\"max_parallelism\": 127"));
   BOOST_TEST(contains(rejection(storage, 1), "checksum"));
 }
 

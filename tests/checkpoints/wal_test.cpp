@@ -1,8 +1,5 @@
 #include "checkpoints/wal.hpp"
 
-#include <stdlib.h>
-#include <unistd.h>
-
 #include <algorithm>
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
@@ -13,11 +10,17 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/messages.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
 namespace fs = std::filesystem;
 using sluice::checkpoints::wal_options;
 using sluice::checkpoints::wal_position;
 using sluice::checkpoints::wal_reader;
 using sluice::checkpoints::wal_writer;
+using sluice::test::append_file;
+using sluice::test::contains;
+using sluice::test::error_of;
 using records = std::vector<std::string>;
 
 namespace {
@@ -25,27 +28,9 @@ namespace {
 constexpr uint64_t header_bytes = 18;  // "SLUICEWAL", version, first position
 constexpr uint64_t frame_bytes = 12;   // length, checksum
 
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "sluice-wal-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  /// The log's directory: a subdirectory the writer has to create.
-  std::string log() const { return (path_ / "wal").string(); }
-
- private:
-  fs::path path_;
+/// A temp dir whose subdirectory "wal", which the writer has to create, holds the log.
+struct log_dir : sluice::test::temp_dir {
+  std::string log() const { return *this / "wal"; }
 };
 
 std::string segment_name(wal_position first) {
@@ -55,13 +40,7 @@ std::string segment_name(wal_position first) {
 }
 
 /// Segment file names in `dir`, sorted.
-std::vector<std::string> segments(const std::string& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : fs::directory_iterator(dir))
-    names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
+std::vector<std::string> segments(const std::string& dir) { return sluice::test::names_in(dir); }
 
 records numbered(int from, int to) {
   records r;
@@ -91,10 +70,6 @@ wal_position write_log(const std::string& dir, const records& rs, uint64_t segme
   return w.end();
 }
 
-void append_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream(path, std::ios::binary | std::ios::app) << bytes;
-}
-
 void flip_byte(const std::string& path, uint64_t offset) {
   std::fstream f(path, std::ios::binary | std::ios::in | std::ios::out);
   f.seekg(static_cast<std::streamoff>(offset));
@@ -104,26 +79,12 @@ void flip_byte(const std::string& path, uint64_t offset) {
   f.put(static_cast<char>(c ^ 0x5A));
 }
 
-/// The message of what `f` throws, or "" when it throws nothing.
-std::string error_of(const std::function<void()>& f) {
-  try {
-    f();
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
-
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(wal)
 
 BOOST_AUTO_TEST_CASE(records_round_trip_across_several_segment_rolls) {
-  temp_dir tmp;
+  log_dir tmp;
   wal_writer w({.dir = tmp.log(), .segment_bytes = 80});
   w.open();
   BOOST_TEST(w.end() == 0u);
@@ -143,14 +104,14 @@ BOOST_AUTO_TEST_CASE(records_round_trip_across_several_segment_rolls) {
 }
 
 BOOST_AUTO_TEST_CASE(no_segment_grows_past_its_size_unless_a_single_record_does) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 50), 100);
   for (const auto& name : segments(tmp.log()))
     BOOST_TEST(fs::file_size(fs::path(tmp.log()) / name) <= 100u, name);
 }
 
 BOOST_AUTO_TEST_CASE(a_reader_sees_records_appended_after_it_reached_the_end) {
-  temp_dir tmp;
+  log_dir tmp;
   wal_writer w({.dir = tmp.log(), .segment_bytes = 64});
   w.open();
   w.append(numbered(0, 3));
@@ -163,7 +124,7 @@ BOOST_AUTO_TEST_CASE(a_reader_sees_records_appended_after_it_reached_the_end) {
 }
 
 BOOST_AUTO_TEST_CASE(positions_continue_across_reopen) {
-  temp_dir tmp;
+  log_dir tmp;
   BOOST_TEST(write_log(tmp.log(), numbered(0, 5), 1 << 20) == 5u);
   {
     wal_writer w({.dir = tmp.log(), .segment_bytes = 60});
@@ -180,7 +141,7 @@ BOOST_AUTO_TEST_CASE(positions_continue_across_reopen) {
 }
 
 BOOST_AUTO_TEST_CASE(a_record_cut_short_by_a_crash_is_dropped_on_reopen_and_appending_continues) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 10), 1 << 20);
   auto seg = tmp.log() + "/" + segment_name(0);
   fs::resize_file(seg, fs::file_size(seg) - 3);  // the last record loses its last bytes
@@ -197,9 +158,9 @@ BOOST_AUTO_TEST_CASE(a_record_cut_short_by_a_crash_is_dropped_on_reopen_and_appe
 }
 
 BOOST_AUTO_TEST_CASE(a_record_header_cut_short_is_dropped_on_reopen) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 4), 1 << 20);
-  append_bytes(tmp.log() + "/" + segment_name(0), std::string("\x09\x00\x00\x00\x01", 5));
+  append_file(tmp.log() + "/" + segment_name(0), std::string("\x09\x00\x00\x00\x01", 5));
   wal_writer w({.dir = tmp.log()});
   w.open();
   BOOST_TEST(w.end() == 4u);
@@ -208,13 +169,13 @@ BOOST_AUTO_TEST_CASE(a_record_header_cut_short_is_dropped_on_reopen) {
 }
 
 BOOST_AUTO_TEST_CASE(garbage_after_the_last_record_is_dropped_on_reopen) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 25), 120);
   auto last = tmp.log() + "/" + segments(tmp.log()).back();
   auto intact_size = fs::file_size(last);
   // A frame that fits in the file but fails its checksum, then a zero-filled block (what a crash
   // can leave after the file size grew but before the data reached the disk).
-  append_bytes(last, std::string("\x05\x00\x00\x00"
+  append_file(last, std::string("\x05\x00\x00\x00"
                                  "checksum"
                                  "bytes",
                                  17) +
@@ -230,9 +191,9 @@ BOOST_AUTO_TEST_CASE(garbage_after_the_last_record_is_dropped_on_reopen) {
 }
 
 BOOST_AUTO_TEST_CASE(readers_stop_before_a_torn_tail_the_writer_has_not_repaired_yet) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 6), 1 << 20);
-  append_bytes(tmp.log() + "/" + segment_name(0), std::string("\x40\x00\x00\x00"
+  append_file(tmp.log() + "/" + segment_name(0), std::string("\x40\x00\x00\x00"
                                                               "checksum"
                                                               "partial",
                                                               19));
@@ -240,9 +201,9 @@ BOOST_AUTO_TEST_CASE(readers_stop_before_a_torn_tail_the_writer_has_not_repaired
 }
 
 BOOST_AUTO_TEST_CASE(a_segment_created_just_before_a_crash_without_its_header_is_reused) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 3), 1 << 20);
-  append_bytes(tmp.log() + "/" + segment_name(3), "SLUI");  // the header was being written
+  append_file(tmp.log() + "/" + segment_name(3), "SLUI");  // the header was being written
   wal_writer w({.dir = tmp.log()});
   w.open();
   BOOST_TEST(w.end() == 3u);
@@ -253,7 +214,7 @@ BOOST_AUTO_TEST_CASE(a_segment_created_just_before_a_crash_without_its_header_is
 }
 
 BOOST_AUTO_TEST_CASE(a_corrupted_checksum_in_a_middle_segment_is_an_error_naming_the_segment) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 30), 80);
   auto names = segments(tmp.log());
   BOOST_REQUIRE(names.size() >= 3u);
@@ -270,7 +231,7 @@ BOOST_AUTO_TEST_CASE(a_corrupted_checksum_in_a_middle_segment_is_an_error_naming
 }
 
 BOOST_AUTO_TEST_CASE(corruption_with_intact_records_after_it_in_the_last_segment_is_an_error) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 5), 1 << 20);
   auto seg = tmp.log() + "/" + segment_name(0);
   auto second_record = header_bytes + frame_bytes + numbered(0, 1)[0].size();
@@ -284,7 +245,7 @@ BOOST_AUTO_TEST_CASE(corruption_with_intact_records_after_it_in_the_last_segment
 }
 
 BOOST_AUTO_TEST_CASE(a_missing_segment_in_the_middle_is_an_error_naming_where_records_end) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 30), 80);
   auto names = segments(tmp.log());
   BOOST_REQUIRE(names.size() >= 3u);
@@ -295,7 +256,7 @@ BOOST_AUTO_TEST_CASE(a_missing_segment_in_the_middle_is_an_error_naming_where_re
 }
 
 BOOST_AUTO_TEST_CASE(truncate_before_deletes_only_segments_entirely_before_the_position) {
-  temp_dir tmp;
+  log_dir tmp;
   wal_writer w({.dir = tmp.log(), .segment_bytes = 80});
   w.open();
   w.append(numbered(0, 40));
@@ -320,7 +281,7 @@ BOOST_AUTO_TEST_CASE(truncate_before_deletes_only_segments_entirely_before_the_p
 }
 
 BOOST_AUTO_TEST_CASE(truncate_before_at_a_segment_start_deletes_every_segment_before_it) {
-  temp_dir tmp;
+  log_dir tmp;
   wal_writer w({.dir = tmp.log(), .segment_bytes = 80});
   w.open();
   w.append(numbered(0, 20));
@@ -331,7 +292,7 @@ BOOST_AUTO_TEST_CASE(truncate_before_at_a_segment_start_deletes_every_segment_be
 }
 
 BOOST_AUTO_TEST_CASE(truncate_before_the_end_keeps_the_segment_appends_go_to) {
-  temp_dir tmp;
+  log_dir tmp;
   wal_writer w({.dir = tmp.log(), .segment_bytes = 80});
   w.open();
   w.append(numbered(0, 20));
@@ -349,7 +310,7 @@ BOOST_AUTO_TEST_CASE(truncate_before_the_end_keeps_the_segment_appends_go_to) {
 }
 
 BOOST_AUTO_TEST_CASE(truncate_before_a_position_past_the_end_is_an_error) {
-  temp_dir tmp;
+  log_dir tmp;
   wal_writer w({.dir = tmp.log()});
   w.open();
   w.append(numbered(0, 2));
@@ -357,7 +318,7 @@ BOOST_AUTO_TEST_CASE(truncate_before_a_position_past_the_end_is_an_error) {
 }
 
 BOOST_AUTO_TEST_CASE(reading_at_the_end_returns_nothing_and_past_it_fails) {
-  temp_dir tmp;
+  log_dir tmp;
   write_log(tmp.log(), numbered(0, 4), 1 << 20);
   wal_reader reader(tmp.log());
   BOOST_TEST(reader.read(4, 10).empty());
@@ -366,19 +327,19 @@ BOOST_AUTO_TEST_CASE(reading_at_the_end_returns_nothing_and_past_it_fails) {
 }
 
 BOOST_AUTO_TEST_CASE(reading_a_directory_without_a_log_fails) {
-  temp_dir tmp;
+  log_dir tmp;
   auto message = error_of([&] { wal_reader(tmp.log()).read(0, 1); });
   BOOST_TEST(contains(message, tmp.log()), message);
 }
 
 BOOST_AUTO_TEST_CASE(appending_before_open_is_an_error) {
-  temp_dir tmp;
+  log_dir tmp;
   wal_writer w({.dir = tmp.log()});
   BOOST_TEST(contains(error_of([&] { w.append({"x"}); }), "before open()"));
 }
 
 BOOST_AUTO_TEST_CASE(empty_and_large_records_round_trip) {
-  temp_dir tmp;
+  log_dir tmp;
   std::string large(5 << 20, '\0');
   uint64_t x = 0x9E3779B97F4A7C15ull;
   for (auto& c : large) {  // deterministic pseudo-random bytes
@@ -402,7 +363,7 @@ BOOST_AUTO_TEST_CASE(empty_and_large_records_round_trip) {
 }
 
 BOOST_AUTO_TEST_CASE(a_record_with_newlines_nul_bytes_and_invalid_utf8_round_trips_byte_for_byte) {
-  temp_dir tmp;
+  log_dir tmp;
   records rs{std::string("line one\nline two\0after nul\n", 28), std::string("\0", 1), "\n",
              "\xff\xfe\xc3(", std::string("\r\n\0\x80", 4)};
   write_log(tmp.log(), rs, 1 << 20);

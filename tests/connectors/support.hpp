@@ -1,22 +1,18 @@
-// Helpers shared by the connector tests: a scratch directory, file writing, a deterministic
-// random generator, and an emitter that records what a source or operator emits.
+// Helpers shared by the connector tests: the lines a reader should see, an emitter that records
+// what a source or operator emits, and a subtask's context; plus the shared scratch directory,
+// file helpers and deterministic random generator of tests/fakes.
 #pragma once
-
-#include <unistd.h>
 
 #include <algorithm>
 #include <cstdint>
-#include <cstdlib>
-#include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <ostream>
-#include <stdexcept>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "sluice/operator.hpp"
+#include "tests/fakes/rng.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace sluice {
 
@@ -32,57 +28,6 @@ inline std::ostream& operator<<(std::ostream& os, poll_status s) {
 }  // namespace sluice
 
 namespace sluice::test {
-
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (std::filesystem::temp_directory_path() / "sluice-conn-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!f)
-    throw std::runtime_error("cannot write " + path);
-}
-
-inline void append_file(const std::string& path, std::string_view bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::app);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!f)
-    throw std::runtime_error("cannot append to " + path);
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-/// Names in `dir`, sorted (hidden ones included).
-inline std::vector<std::string> names_in(const std::filesystem::path& dir) {
-  std::vector<std::string> names;
-  for (const auto& e : std::filesystem::directory_iterator(dir))
-    names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
-}
 
 /// The lines a reader of `bytes` should see: split at '\n', one trailing '\r' dropped per line,
 /// an unterminated non-empty rest is the last line. Written independently of line_splitter.
@@ -106,24 +51,6 @@ inline std::vector<std::string> expected_lines(std::string_view bytes) {
   }
   return lines;
 }
-
-/// splitmix64: the same numbers on every platform and standard library.
-class rng {
- public:
-  explicit rng(uint64_t seed) : s_(seed) {}
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  /// Uniform in [lo, hi].
-  uint64_t between(uint64_t lo, uint64_t hi) { return lo + next() % (hi - lo + 1); }
-  bool chance(unsigned percent) { return next() % 100 < percent; }
-
- private:
-  uint64_t s_;
-};
 
 /// Records every batch of type T and every epoch mark it is handed.
 template <class T>

@@ -4,16 +4,14 @@
 // trained without failure.
 #include <boost/test/unit_test.hpp>
 
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
+#include <chrono>
 #include <cmath>
 #include <filesystem>
+#include <fstream>
 #include <map>
+#include <optional>
 #include <random>
 #include <sstream>
-#include <thread>
 
 #include <nlohmann/json.hpp>
 
@@ -195,20 +193,6 @@ BOOST_AUTO_TEST_CASE(a_model_trained_through_kill_and_recovery_equals_one_traine
     auto tag = "crash" + std::to_string(attempt);
     auto a = args(tag);
     a.insert(a.end(), {"--checkpoint-dir", dir / (tag + "-ck"), "--checkpoint-interval-ms", "30"});
-    std::vector<char*> argv;
-    std::string bin = regression_bin;
-    argv.push_back(bin.data());
-    for (auto& s : a)
-      argv.push_back(s.data());
-    argv.push_back(nullptr);
-    pid_t pid = ::fork();
-    if (pid == 0) {
-      int null = ::open("/dev/null", O_WRONLY);
-      ::dup2(null, STDOUT_FILENO);
-      ::dup2(null, STDERR_FILENO);
-      ::execv(bin.c_str(), argv.data());
-      ::_exit(127);
-    }
     // Kill a little after the first checkpoint completed (or give up if the run ended first).
     auto has_checkpoint = [&] {
       std::error_code ec;
@@ -217,24 +201,18 @@ BOOST_AUTO_TEST_CASE(a_model_trained_through_kill_and_recovery_equals_one_traine
           return true;
       return false;
     };
-    int status = 0;
-    bool ended = false;
-    for (int i = 0; i < 3000 && !has_checkpoint(); ++i) {
-      if (::waitpid(pid, &status, WNOHANG) == pid) {
-        ended = true;
-        break;
-      }
-      std::this_thread::sleep_for(std::chrono::milliseconds(5));
-    }
-    if (!ended) {
-      std::this_thread::sleep_for(std::chrono::milliseconds(20 * attempt));
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-    }
+    auto started = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> checkpointed;  // or waited 15 s for one
+    auto crash = run_and_kill_when(launch{regression_bin, a, {}, ""}, [&] {
+      auto now = std::chrono::steady_clock::now();
+      if (!checkpointed && (has_checkpoint() || now - started >= std::chrono::seconds(15)))
+        checkpointed = now;
+      return checkpointed && now - *checkpointed >= std::chrono::milliseconds(20 * attempt);
+    });
     bool had_checkpoint = has_checkpoint();
     auto again = run(regression_bin, a);
     BOOST_REQUIRE_MESSAGE(ok(again), again.describe());
-    bool killed_mid_run = WIFSIGNALED(status);
+    bool killed_mid_run = crash.signal != 0;
     if (!had_checkpoint || !killed_mid_run || again.err.find("restoring from checkpoint") == std::string::npos) {
       BOOST_TEST_MESSAGE("attempt " << attempt << " inconclusive (no checkpoint before the kill)");
       continue;

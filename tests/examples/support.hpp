@@ -1,138 +1,24 @@
-// Helpers of the example tests: run an example binary as a user would (arguments in, exit status,
-// stdout and stderr out), scratch directories, an independent word count, and readers of the
-// word count's output.
+// Helpers of the example tests: the example binaries, an independent word count, readers of the
+// word count's output and a text hard on a word counter; plus the shared process runner (run an
+// example as a user would), scratch directory and file helpers of tests/fakes.
 #pragma once
 
-#include <fcntl.h>
-#include <signal.h>
-#include <sys/wait.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <chrono>
 #include <cstdint>
-#include <cstdlib>
 #include <filesystem>
-#include <fstream>
-#include <iterator>
 #include <map>
-#include <stdexcept>
 #include <string>
 #include <string_view>
-#include <thread>
 #include <vector>
+
+#include "tests/fakes/child_process.hpp"
+#include "tests/fakes/rng.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace sluice::test {
 
 inline const std::string wordcount_binary = SLUICE_BINARY_DIR "/examples/wordcount";
 inline const std::string kjv_path = SLUICE_SOURCE_DIR "/examples/data/kjv.txt";
-
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (std::filesystem::temp_directory_path() / "sluice-examples-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    std::filesystem::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const std::filesystem::path& path() const { return path_; }
-  std::string operator/(const std::string& name) const { return (path_ / name).string(); }
-
- private:
-  std::filesystem::path path_;
-};
-
-inline void write_file(const std::string& path, std::string_view bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-  if (!f)
-    throw std::runtime_error("cannot write " + path);
-}
-
-inline std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    throw std::runtime_error("cannot read " + path);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-/// How a finished child process ended, and what it wrote.
-struct run_result {
-  bool exited = false;  ///< ended by returning from main / exit(), not by a signal
-  int code = -1;        ///< exit code when `exited`
-  int signal = 0;       ///< the signal that ended it otherwise
-  bool timed_out = false;
-  std::string out;
-  std::string err;
-
-  /// For failure messages.
-  std::string describe() const {
-    std::string s = exited ? "exit " + std::to_string(code) : "signal " + std::to_string(signal);
-    if (timed_out)
-      s += " (killed: did not finish)";
-    return s + "; stderr: " + err.substr(0, 2000);
-  }
-};
-
-/// Runs `binary` with `args`, stdin from /dev/null, stdout and stderr captured to files. A run that
-/// does not end within `limit` is killed (a hang guard, never a measured time).
-inline run_result run(const std::string& binary, const std::vector<std::string>& args,
-                      std::chrono::seconds limit = std::chrono::seconds(120)) {
-  temp_dir io;
-  auto out_path = io / "stdout";
-  auto err_path = io / "stderr";
-  std::vector<std::string> argv_s{binary};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<char*> argv;
-  for (auto& a : argv_s)
-    argv.push_back(a.data());
-  argv.push_back(nullptr);
-
-  pid_t pid = ::fork();
-  if (pid < 0)
-    throw std::runtime_error("fork failed");
-  if (pid == 0) {
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0)
-      ::_exit(126);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(err, STDERR_FILENO);
-    ::execv(binary.c_str(), argv.data());
-    ::_exit(127);
-  }
-  run_result r;
-  int status = 0;
-  auto deadline = std::chrono::steady_clock::now() + limit;
-  for (;;) {
-    pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid)
-      break;
-    if (std::chrono::steady_clock::now() > deadline) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      r.timed_out = true;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(5));
-  }
-  r.exited = WIFEXITED(status);
-  r.code = r.exited ? WEXITSTATUS(status) : -1;
-  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-  r.out = read_file(out_path);
-  r.err = read_file(err_path);
-  return r;
-}
 
 inline run_result run_wordcount(const std::vector<std::string>& args) {
   return run(wordcount_binary, args);
@@ -229,22 +115,6 @@ inline std::vector<std::string> hidden_files(const std::string& dir) {
       v.push_back(e.path().filename().string());
   return v;
 }
-
-/// splitmix64: the same numbers on every platform and standard library.
-class rng {
- public:
-  explicit rng(uint64_t seed) : s_(seed) {}
-  uint64_t next() {
-    uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-    z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-    z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-    return z ^ (z >> 31);
-  }
-  uint64_t below(uint64_t n) { return next() % n; }
-
- private:
-  uint64_t s_;
-};
 
 /// A text that is hard on a word counter: invalid UTF-8, NUL and control bytes, non-ASCII
 /// spaces (which are not separators), every ASCII separator, CRLF and lone CR, empty and blank

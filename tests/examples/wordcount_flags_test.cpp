@@ -22,7 +22,7 @@ void expect_one_line_failure(const std::vector<std::string>& args, int code,
   auto r = run_wordcount(args);
   BOOST_TEST(r.exited, "ended by signal " << r.signal << " (" << strsignal(r.signal)
                                           << ") instead of exiting; stderr: " << r.err);
-  BOOST_TEST(!r.timed_out);
+  BOOST_TEST(!r.hung);
   BOOST_TEST(r.code == code, r.describe());
   BOOST_TEST((!r.err.empty() && r.err.back() == '\n'), "stderr ends with a newline: '" << r.err << "'");
   BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, "exactly one line: '" << r.err << "'");

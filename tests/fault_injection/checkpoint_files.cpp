@@ -6,7 +6,7 @@
 #include <sstream>
 #include <stdexcept>
 
-#include "tests/fault_injection/scratch_dir.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 
@@ -19,23 +19,6 @@ std::string checkpoint_path(const std::string& dir, uint64_t id) {
 }
 
 }  // namespace
-
-std::vector<uint64_t> manifest_ids(const std::string& dir) {
-  std::vector<uint64_t> ids;
-  std::error_code ec;
-  if (!fs::is_directory(dir, ec))
-    return ids;
-  for (const auto& e : fs::directory_iterator(dir)) {
-    auto name = e.path().filename().string();
-    if (name.rfind("chk-", 0) != 0 || name.size() == 4 ||
-        name.find_first_not_of("0123456789", 4) != std::string::npos)
-      continue;
-    if (fs::exists(e.path() / "manifest.json", ec))
-      ids.push_back(std::stoull(name.substr(4)));
-  }
-  std::sort(ids.begin(), ids.end());
-  return ids;
-}
 
 std::optional<uint64_t> restored_checkpoint(const std::string& err) {
   static const std::string marker = "sluice: restoring from checkpoint ";
@@ -70,26 +53,22 @@ std::string truncate_a_state_file(const std::string& dir, uint64_t id) {
 }
 
 void flip_a_manifest_byte(const std::string& dir, uint64_t id) {
-  auto path = checkpoint_path(dir, id) + "/manifest.json";
-  auto text = read_file(path);
+  auto path = test::manifest_path(dir, id);
+  auto text = test::read_file(path);
   auto at = text.size() / 2;
   while (at < text.size() && std::isspace(static_cast<unsigned char>(text[at])))
     ++at;
   if (at == text.size())
     throw std::runtime_error(path + " has nothing to flip in its second half");
   text[at] = static_cast<char>(text[at] ^ 0x01);
-  write_file(path, text);
+  test::write_file(path, text);
 }
 
 std::vector<std::string> file_names(const std::string& dir) {
-  std::vector<std::string> names;
   std::error_code ec;
   if (!fs::is_directory(dir, ec))
-    return names;
-  for (const auto& e : fs::directory_iterator(dir))
-    names.push_back(e.path().filename().string());
-  std::sort(names.begin(), names.end());
-  return names;
+    return {};
+  return test::names_in(dir);
 }
 
 }  // namespace sluice::fault_test

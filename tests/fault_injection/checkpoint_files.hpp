@@ -8,10 +8,12 @@
 #include <string>
 #include <vector>
 
+#include "tests/fakes/checkpoint_dir.hpp"
+
 namespace sluice::fault_test {
 
 /// Ids of the checkpoints of `dir` whose manifest is present (completed ones), ascending.
-std::vector<uint64_t> manifest_ids(const std::string& dir);
+using test::manifest_ids;
 
 /// N of the line "sluice: restoring from checkpoint N in DIR" of a job's stderr, if present.
 std::optional<uint64_t> restored_checkpoint(const std::string& err);

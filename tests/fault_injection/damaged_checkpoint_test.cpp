@@ -17,6 +17,7 @@
 #include "tests/fault_injection/ledger_job.hpp"
 
 using namespace sluice::fault_test;
+using namespace sluice::test;
 
 namespace {
 
@@ -25,7 +26,7 @@ using backends = boost::mpl::list<memory_backend, rocksdb_backend>;
 /// A ledger job killed once checkpoints 1, 2 and 3 are complete and 3 is not committed.
 template <class Backend>
 struct killed_after_three_checkpoints {
-  scratch_dir dir;
+  temp_dir dir;
   ledger_job job{shared_ledger(Backend::ledger_lines), dir, options()};
 
   killed_after_three_checkpoints() {

@@ -14,6 +14,7 @@
 #include "tests/fault_injection/ledger_job.hpp"
 
 using namespace sluice::fault_test;
+using namespace sluice::test;
 
 namespace {
 
@@ -48,7 +49,7 @@ void restart_restoring(ledger_job& job, uint64_t newest, std::vector<std::string
 template <class Backend>
 void kill_at_then_restart(const std::string& fault, uint32_t interval_ms = 50) {
   BOOST_TEST_CONTEXT(Backend::name << " backend, SLUICE_FAULT=" << fault) {
-    scratch_dir dir;
+    temp_dir dir;
     ledger_job_options o;
     o.backend = Backend::name;
     o.interval_ms = interval_ms;
@@ -99,7 +100,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(after_a_task_snapshot_a_restart_commits_exactly_on
 BOOST_AUTO_TEST_CASE_TEMPLATE(after_the_final_manifest_a_restart_only_commits_what_it_precommitted,
                               Backend, backends) {
   // With no periodic checkpoints the only manifest is the final one.
-  scratch_dir dir;
+  temp_dir dir;
   ledger_job_options o;
   o.backend = Backend::name;
   o.interval_ms = 0;
@@ -119,7 +120,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(during_the_commits_of_recovery_a_second_restart_co
                               Backend, backends) {
   // Checkpoint 2 is complete but none of its parts committed; the restart commits them while
   // restoring, and is killed at its first rename.
-  scratch_dir dir;
+  temp_dir dir;
   ledger_job_options o;
   o.backend = Backend::name;
   ledger_job job{shared_ledger(Backend::ledger_lines), dir, o};
@@ -136,7 +137,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(during_the_commits_of_recovery_a_second_restart_co
 
 BOOST_AUTO_TEST_CASE(after_a_manifest_a_restart_on_rocksdb_from_memory_state_commits_exactly_once) {
   // Memory snapshots restore into RocksDB tables (the other way round is refused).
-  scratch_dir dir;
+  temp_dir dir;
   ledger_job job{shared_ledger(rocksdb_backend::ledger_lines), dir, ledger_job_options{}};
   // The first manifest: the small ledger may finish before a second one on the memory backend.
   auto newest = run_until_fault(job, "coordinator_after_manifest:1");

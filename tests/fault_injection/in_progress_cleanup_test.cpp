@@ -14,6 +14,7 @@
 #include "tests/fault_injection/ledger_job.hpp"
 
 using namespace sluice::fault_test;
+using namespace sluice::test;
 
 namespace {
 
@@ -37,7 +38,7 @@ std::vector<std::string> begun_after_a_roll(const std::string& dir, const std::s
 /// ones begun, no manifest written), then started again: with no completed checkpoint the
 /// restart starts over.
 struct restarted_after_a_kill_before_any_checkpoint {
-  scratch_dir dir;
+  temp_dir dir;
   ledger_job job{shared_ledger(memory_backend::ledger_lines), dir, ledger_job_options{}};
   std::vector<std::string> begun;  ///< parts N ≥ 1 the killed run had begun
 
@@ -62,7 +63,7 @@ struct restarted_after_a_kill_before_any_checkpoint {
 /// A ledger whose malformed lines, one in 101, all lie in its last fifth: the first checkpoints
 /// of a run come before any dead letter.
 struct late_malformed_ledger {
-  scratch_dir dir;
+  temp_dir dir;
   ledger_input input{spec(), dir / "late-malformed.csv"};
 
   static ledger_spec spec() {
@@ -95,7 +96,7 @@ std::string dead_letters_beyond_an_empty_restore(const ledger_job& job) {
 /// newest complete one holds no dead-letter state of that subtask.
 struct killed_at_its_second_dead_letter_part {
   late_malformed_ledger ledger;
-  scratch_dir dir;
+  temp_dir dir;
   ledger_job job{ledger.input, dir, ledger_job_options{}};
   std::string leftover;  ///< the dead-letter part the restart has to delete
 

@@ -26,7 +26,7 @@ void kill_sequence::check(bool condition, const std::string& what) {
   ok_ = ok_ && condition;
 }
 
-void kill_sequence::record(const launch& run, const run_outcome& r,
+void kill_sequence::record(const test::launch& run, const test::run_result& r,
                            const std::string& checkpoint_dir) {
   auto after = manifest_ids(checkpoint_dir);  // the process is gone: nothing changes them now
   ++runs_;

@@ -10,7 +10,7 @@
 #include <string>
 #include <vector>
 
-#include "tests/fault_injection/child_process.hpp"
+#include "tests/fakes/child_process.hpp"
 
 namespace sluice::fault_test {
 
@@ -26,7 +26,8 @@ class kill_sequence {
   explicit kill_sequence(std::string label) : summary_(std::move(label)) {}
 
   /// Records a run that has ended, and the completed checkpoints it left in `checkpoint_dir`.
-  void record(const launch& run, const run_outcome& r, const std::string& checkpoint_dir);
+  void record(const test::launch& run, const test::run_result& r,
+              const std::string& checkpoint_dir);
   /// The last run ended by itself (no more restarts needed).
   bool ended() const { return ended_; }
   /// Checks that the last run ended by itself with exit code 0.

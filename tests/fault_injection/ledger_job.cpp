@@ -10,7 +10,7 @@ namespace sluice::fault_test {
 
 const ledger_input& shared_ledger(uint64_t lines, uint64_t malformed_from) {
   static std::mutex m;
-  static scratch_dir dir;
+  static test::temp_dir dir;
   static std::map<std::pair<uint64_t, uint64_t>, std::unique_ptr<ledger_input>> inputs;
   std::lock_guard<std::mutex> lock(m);
   auto& in = inputs[{lines, malformed_from}];
@@ -24,15 +24,16 @@ const ledger_input& shared_ledger(uint64_t lines, uint64_t malformed_from) {
   return *in;
 }
 
-ledger_job::ledger_job(const ledger_input& input, const scratch_dir& dir, ledger_job_options opts)
+ledger_job::ledger_job(const ledger_input& input, const test::temp_dir& dir,
+                       ledger_job_options opts)
     : input_(input),
       dir_(dir),
       opts_(std::move(opts)),
       output_(dir / "out"),
       checkpoints_(dir / "checkpoints") {}
 
-launch ledger_job::next_run(std::vector<std::string> env, std::vector<std::string> extra) {
-  launch l;
+test::launch ledger_job::next_run(std::vector<std::string> env, std::vector<std::string> extra) {
+  test::launch l;
   l.binary = account_balances_binary;
   l.args = {"--input",
             input_.path(),
@@ -54,7 +55,7 @@ launch ledger_job::next_run(std::vector<std::string> env, std::vector<std::strin
   return l;
 }
 
-launch ledger_job::next_run_into(const std::string& output, std::vector<std::string> extra) {
+test::launch ledger_job::next_run_into(const std::string& output, std::vector<std::string> extra) {
   auto l = next_run({}, std::move(extra));
   l.set_flag("--output", output);
   return l;

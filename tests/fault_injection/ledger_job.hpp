@@ -7,9 +7,9 @@
 #include <string>
 #include <vector>
 
-#include "tests/fault_injection/child_process.hpp"
+#include "tests/fakes/child_process.hpp"
+#include "tests/fakes/temp_dir.hpp"
 #include "tests/fault_injection/ledger.hpp"
-#include "tests/fault_injection/scratch_dir.hpp"
 
 namespace sluice::fault_test {
 
@@ -46,7 +46,7 @@ struct ledger_job_options {
 
 class ledger_job {
  public:
-  ledger_job(const ledger_input& input, const scratch_dir& dir, ledger_job_options opts);
+  ledger_job(const ledger_input& input, const test::temp_dir& dir, ledger_job_options opts);
 
   std::string output() const { return output_; }
   std::string dead_letters() const { return output_ + ".dead-letters"; }
@@ -54,15 +54,15 @@ class ledger_job {
   const ledger_input& input() const { return input_; }
 
   /// The next run: `env` adds variables ("SLUICE_FAULT=…"), `extra` flags.
-  launch next_run(std::vector<std::string> env = {}, std::vector<std::string> extra = {});
+  test::launch next_run(std::vector<std::string> env = {}, std::vector<std::string> extra = {});
   /// The next run with another --output directory (the dead letters follow it).
-  launch next_run_into(const std::string& output, std::vector<std::string> extra = {});
+  test::launch next_run_into(const std::string& output, std::vector<std::string> extra = {});
   /// Checks the committed output and dead letters against the input.
   ledger_check check() const { return check_ledger_output(input_, output(), dead_letters()); }
 
  private:
   const ledger_input& input_;
-  const scratch_dir& dir_;
+  const test::temp_dir& dir_;
   ledger_job_options opts_;
   std::string output_;
   std::string checkpoints_;

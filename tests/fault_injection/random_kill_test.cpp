@@ -17,6 +17,7 @@
 #include "tests/fault_injection/ledger_job.hpp"
 
 using namespace sluice::fault_test;
+using namespace sluice::test;
 using std::chrono::milliseconds;
 
 namespace {
@@ -30,7 +31,7 @@ kill_attempt random_kill_attempt(const ledger_input& input, uint64_t seed, milli
   auto uniform = [&](double lo, double hi) {
     return lo + (hi - lo) * static_cast<double>(rng() >> 11) / static_cast<double>(1ull << 53);
   };
-  scratch_dir dir;
+  temp_dir dir;
   ledger_job_options o;
   o.backend = Backend::name;
   o.interval_ms = 50 + static_cast<uint32_t>(rng() % 51);
@@ -76,7 +77,7 @@ BOOST_AUTO_TEST_CASE_TEMPLATE(a_restarted_ledger_commits_every_transaction_exact
   // An uninterrupted run: its output must already be right, and its length sizes the kill times.
   milliseconds clean_run{0};
   {
-    scratch_dir dir;
+    temp_dir dir;
     ledger_job_options o;
     o.backend = Backend::name;
     ledger_job job{input, dir, o};

@@ -12,13 +12,14 @@
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 
+#include "tests/fakes/child_process.hpp"
+#include "tests/fakes/temp_dir.hpp"
 #include "tests/fault_injection/checkpoint_files.hpp"
-#include "tests/fault_injection/child_process.hpp"
 #include "tests/fault_injection/kill_sequence.hpp"
 #include "tests/fault_injection/ledger_job.hpp"
-#include "tests/fault_injection/scratch_dir.hpp"
 
 using namespace sluice::fault_test;
+using namespace sluice::test;
 using std::chrono::milliseconds;
 
 namespace {
@@ -29,7 +30,7 @@ using backends = boost::mpl::list<memory_backend, rocksdb_backend>;
 
 /// The King James Bible `copies` times over, and its word counts.
 struct bible_input {
-  scratch_dir dir;
+  temp_dir dir;
   std::string path = dir / "kjv.txt";
   word_counts counts;
 
@@ -139,7 +140,7 @@ class wordcount_job {
 
   std::string backend_;
   const bible_input& input_;
-  scratch_dir dir_;
+  temp_dir dir_;
   int runs_ = 0;
 };
 

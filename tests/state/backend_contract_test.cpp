@@ -3,8 +3,6 @@
 // the RocksDB backend and expects the same behaviour from both — table operations, the value,
 // list and map handles, and snapshot then restore into a fresh store. What only one backend does
 // (where its snapshot goes) is tested at the end, per backend.
-#include <stdlib.h>
-
 #include <algorithm>
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
@@ -25,102 +23,26 @@
 #include "state/serde.hpp"
 #include "state/snapshot_format.hpp"
 #include "state/store.hpp"
+#include "tests/fakes/temp_dir.hpp"
+#include "tests/state/snapshot_support.hpp"
 
 namespace fs = std::filesystem;
 using sluice::backend_kind;
-using sluice::operator_restore;
 using sluice::operator_snapshot;
 using sluice::restore_part;
 using sluice::task_context;
 using sluice::state::keyed_state_store;
 using sluice::state::keyed_store;
 using sluice::state::keyed_table;
-using sluice::state::snapshot_reader;
+using sluice::test::backend_env;
+using sluice::test::restore_of;
+using sluice::test::temp_dir;
 
 namespace {
 
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "sluice-state-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-struct memory_backend {
-  static constexpr backend_kind kind = backend_kind::memory;
-};
-struct rocksdb_backend {
-  static constexpr backend_kind kind = backend_kind::rocksdb;
-};
+struct memory_backend : sluice::test::backend_tag<backend_kind::memory> {};
+struct rocksdb_backend : sluice::test::backend_tag<backend_kind::rocksdb> {};
 using backends = boost::mpl::list<memory_backend, rocksdb_backend>;
-
-/// Stores of one backend in a temp dir: each context gets its own state dir (a RocksDB store
-/// wipes its directory when it opens), each snapshot its own checkpoint directory.
-class backend_env {
- public:
-  explicit backend_env(backend_kind kind) : kind_(kind) {}
-
-  task_context context(uint32_t subtask = 0, uint32_t parallelism = 1) {
-    task_context ctx;
-    ctx.uid = "op";
-    ctx.subtask = subtask;
-    ctx.parallelism = parallelism;
-    ctx.max_parallelism = 128;
-    ctx.state_backend = kind_;
-    ctx.state_dir = (dir_.path() / ("work-" + std::to_string(next_++))).string();
-    return ctx;
-  }
-
-  /// Snapshots `store` as a task does at a barrier (state file if there are sections, external
-  /// dir if files were written there) and returns what a later restore of that subtask reads.
-  restore_part snapshot(keyed_state_store& store, const task_context& ctx) {
-    auto where = dir_.path() / ("chk-" + std::to_string(next_++));
-    fs::create_directories(where);
-    operator_snapshot snap;
-    snap.external_dir = (where / (std::to_string(ctx.subtask) + ".rocksdb")).string();
-    store.snapshot(snap);
-    restore_part part;
-    part.subtask = ctx.subtask;
-    part.key_group_first = ctx.key_group_first();
-    part.key_group_last = ctx.key_group_last();
-    if (!snap.sections.empty()) {
-      auto path = (where / (std::to_string(ctx.subtask) + ".state")).string();
-      snap.sections.write(path);
-      part.file = std::make_shared<snapshot_reader>(path);
-    }
-    if (!snap.external_files.empty())
-      part.external_dir = snap.external_dir;
-    return part;
-  }
-
- private:
-  backend_kind kind_;
-  temp_dir dir_;
-  int next_ = 0;
-};
-
-operator_restore restore_of(std::vector<restore_part> parts) {
-  operator_restore r;
-  r.checkpoint_id = 1;
-  r.old_parallelism = static_cast<uint32_t>(parts.size());
-  r.parts = std::move(parts);
-  return r;
-}
 
 template <class K, class V>
 std::map<K, V> contents(keyed_table<K, V>& t) {

@@ -3,15 +3,10 @@
 // group (sluice/keys.hpp) — nothing lost, nothing duplicated — on the memory and RocksDB backends.
 // Each restored subtask is handed the parts of every earlier subtask, so the store itself has to
 // skip the key groups it does not own.
-#include <stdlib.h>
-
 #include <boost/mpl/list.hpp>
 #include <boost/test/unit_test.hpp>
 #include <cstdint>
-#include <filesystem>
 #include <map>
-#include <memory>
-#include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
@@ -19,52 +14,22 @@
 #include "sluice/checkpointing.hpp"
 #include "sluice/keys.hpp"
 #include "sluice/operator.hpp"
-#include "state/snapshot_format.hpp"
 #include "state/store.hpp"
+#include "tests/state/snapshot_support.hpp"
 
-namespace fs = std::filesystem;
 using sluice::backend_kind;
-using sluice::operator_restore;
-using sluice::operator_snapshot;
 using sluice::restore_part;
-using sluice::task_context;
 using sluice::state::keyed_state_store;
-using sluice::state::keyed_table;
-using sluice::state::snapshot_reader;
+using sluice::test::backend_env;
+using sluice::test::restore_of;
 
 namespace {
 
-constexpr uint32_t key_groups = 128;
-
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "sluice-rescale-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  const fs::path& path() const { return path_; }
-
- private:
-  fs::path path_;
-};
-
-struct memory_backend {
-  static constexpr backend_kind kind = backend_kind::memory;
-};
-struct rocksdb_backend {
-  static constexpr backend_kind kind = backend_kind::rocksdb;
-};
+struct memory_backend : sluice::test::backend_tag<backend_kind::memory> {};
+struct rocksdb_backend : sluice::test::backend_tag<backend_kind::rocksdb> {};
 using backends = boost::mpl::list<memory_backend, rocksdb_backend>;
+
+constexpr uint32_t key_groups = backend_env::key_groups;
 
 using counts = std::map<std::string, int64_t>;
 using lists = std::map<std::string, std::vector<std::string>>;
@@ -85,43 +50,11 @@ operator_state sample_state() {
   return s;
 }
 
-/// One operator's subtasks on one backend, in a temp dir; every store and snapshot gets its own
-/// directory.
-class operator_env {
+/// One operator's subtasks on one backend (contexts and snapshots as in backend_env), written
+/// and restored whole.
+class operator_env : public backend_env {
  public:
-  explicit operator_env(backend_kind kind) : kind_(kind) {}
-
-  task_context context(uint32_t subtask, uint32_t parallelism) {
-    task_context ctx;
-    ctx.uid = "op";
-    ctx.subtask = subtask;
-    ctx.parallelism = parallelism;
-    ctx.max_parallelism = key_groups;
-    ctx.state_backend = kind_;
-    ctx.state_dir = (dir_.path() / ("work-" + std::to_string(next_++))).string();
-    return ctx;
-  }
-
-  /// Snapshots `store` as a task does at a barrier and returns the part a restore reads.
-  restore_part snapshot(keyed_state_store& store, const task_context& ctx) {
-    auto where = dir_.path() / ("chk-" + std::to_string(next_++));
-    fs::create_directories(where);
-    operator_snapshot snap;
-    snap.external_dir = (where / (std::to_string(ctx.subtask) + ".rocksdb")).string();
-    store.snapshot(snap);
-    restore_part part;
-    part.subtask = ctx.subtask;
-    part.key_group_first = ctx.key_group_first();
-    part.key_group_last = ctx.key_group_last();
-    if (!snap.sections.empty()) {
-      auto path = (where / (std::to_string(ctx.subtask) + ".state")).string();
-      snap.sections.write(path);
-      part.file = std::make_shared<snapshot_reader>(path);
-    }
-    if (!snap.external_files.empty())
-      part.external_dir = snap.external_dir;
-    return part;
-  }
+  using backend_env::backend_env;
 
   /// Each of `parallelism` subtasks writes the keys it owns and snapshots them.
   std::vector<restore_part> write(const operator_state& all, uint32_t parallelism) {
@@ -154,11 +87,7 @@ class operator_env {
       auto ctx = context(s, parallelism);
       keyed_state_store store(ctx);
       auto& c = store.table<std::string, int64_t>("counts");
-      operator_restore r;
-      r.checkpoint_id = 1;
-      r.old_parallelism = static_cast<uint32_t>(parts.size());
-      r.parts = parts;
-      store.restore(r);
+      store.restore(restore_of(parts));
       auto& l = store.table<std::string, std::vector<std::string>>("lists");
       operator_state held;
       c.for_each([&](const std::string& k, const int64_t& v) {
@@ -175,11 +104,6 @@ class operator_env {
     }
     return out;
   }
-
- private:
-  backend_kind kind_;
-  temp_dir dir_;
-  int next_ = 0;
 };
 
 /// Every key sits in the subtask owning its key group, and together the subtasks hold exactly

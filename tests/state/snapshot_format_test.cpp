@@ -2,7 +2,6 @@
 // kind of damage — truncation, a flipped byte in a section or in the footer, a wrong magic, a
 // format version from the future — is rejected with a message naming the file. Atomic writes
 // leave no temp file behind.
-#include <stdlib.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -10,14 +9,14 @@
 #include <cstdint>
 #include <cstring>
 #include <filesystem>
-#include <fstream>
-#include <sstream>
 #include <stdexcept>
 #include <string>
 #include <utility>
 #include <vector>
 
 #include "state/snapshot_format.hpp"
+#include "tests/fakes/messages.hpp"
+#include "tests/fakes/temp_dir.hpp"
 
 namespace fs = std::filesystem;
 using sluice::state::file_checksum;
@@ -27,53 +26,17 @@ using sluice::state::snapshot_format_version;
 using sluice::state::snapshot_reader;
 using sluice::state::snapshot_writer;
 using sluice::state::write_file_atomically;
+using sluice::test::contains;
+using sluice::test::error_of;
+using sluice::test::names_in;
+using sluice::test::read_file;
+using sluice::test::temp_dir;
+using sluice::test::write_file;
 
 namespace {
 
-/// A fresh directory under the system temp dir, removed with everything in it on destruction.
-class temp_dir {
- public:
-  temp_dir() {
-    auto tmpl = (fs::temp_directory_path() / "sluice-snap-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("mkdtemp failed for " + tmpl);
-    path_ = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path_, ec);
-  }
-  temp_dir(const temp_dir&) = delete;
-  temp_dir& operator=(const temp_dir&) = delete;
-
-  std::string file(const std::string& name) const { return (path_ / name).string(); }
-  /// Names of the entries of the directory, sorted.
-  std::vector<std::string> entries() const {
-    std::vector<std::string> names;
-    for (const auto& e : fs::directory_iterator(path_))
-      names.push_back(e.path().filename().string());
-    std::sort(names.begin(), names.end());
-    return names;
-  }
-
- private:
-  fs::path path_;
-};
-
 constexpr std::size_t header_bytes = 8 + 4 + 8;  // magic, version, section count
 constexpr std::size_t footer_bytes = 8 + 8;      // footer magic, file checksum
-
-std::string read_bytes(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  std::ostringstream ss;
-  ss << f.rdbuf();
-  return ss.str();
-}
-
-void write_bytes(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-}
 
 /// Recomputes the whole-file checksum at the end, so that damage elsewhere reaches the checks
 /// behind it (as a writer with a bug, rather than a bad disk, would produce).
@@ -89,23 +52,14 @@ std::string write_sample(const temp_dir& dir) {
   w.add(section_id{"counts", 7}, "defg");
   w.add(section_id{"", no_key_group}, "operator-state");
   w.add(section_id{"names", 3}, "");
-  auto path = dir.file("0.state");
+  auto path = dir / "0.state";
   w.write(path);
   return path;
 }
 
 /// The message of the std::runtime_error thrown reading `path`, or "" when it reads fine.
 std::string rejection(const std::string& path) {
-  try {
-    snapshot_reader r(path);
-  } catch (const std::runtime_error& e) {
-    return e.what();
-  }
-  return "";
-}
-
-bool contains(const std::string& s, const std::string& part) {
-  return s.find(part) != std::string::npos;
+  return error_of([&] { snapshot_reader r(path); });
 }
 
 }  // namespace
@@ -146,7 +100,7 @@ BOOST_AUTO_TEST_CASE(binary_section_bytes_survive_unchanged) {
     bytes.push_back(static_cast<char>(i * 31));
   snapshot_writer w;
   w.add(section_id{"blob", 0}, bytes);
-  auto path = dir.file("blob.state");
+  auto path = dir / "blob.state";
   w.write(path);
   snapshot_reader r(path);
   BOOST_REQUIRE(r.find(section_id{"blob", 0}));
@@ -157,7 +111,7 @@ BOOST_AUTO_TEST_CASE(a_snapshot_without_sections_reads_back_empty) {
   temp_dir dir;
   snapshot_writer w;
   BOOST_TEST(w.empty());
-  auto path = dir.file("empty.state");
+  auto path = dir / "empty.state";
   w.write(path);
   snapshot_reader r(path);
   BOOST_TEST(r.table_names().empty());
@@ -168,20 +122,20 @@ BOOST_AUTO_TEST_CASE(write_returns_the_checksum_of_the_whole_file) {
   temp_dir dir;
   snapshot_writer w;
   w.add(section_id{"counts", 1}, "x");
-  auto path = dir.file("0.state");
+  auto path = dir / "0.state";
   auto sum = w.write(path);
   BOOST_TEST(sum == file_checksum(path));
-  auto bytes = read_bytes(path);
+  auto bytes = read_file(path);
   BOOST_TEST(sum == XXH3_64bits(bytes.data(), bytes.size()));
 }
 
 BOOST_AUTO_TEST_CASE(a_truncated_file_is_rejected_naming_the_file) {
   temp_dir dir;
   auto path = write_sample(dir);
-  auto whole = read_bytes(path);
+  auto whole = read_file(path);
   for (std::size_t keep : {whole.size() - 1, whole.size() - footer_bytes, whole.size() / 2,
                            header_bytes, std::size_t{10}, std::size_t{0}}) {
-    write_bytes(path, whole.substr(0, keep));
+    write_file(path, whole.substr(0, keep));
     auto why = rejection(path);
     BOOST_TEST(contains(why, path), "keeping " << keep << " bytes: '" << why << "'");
   }
@@ -190,11 +144,11 @@ BOOST_AUTO_TEST_CASE(a_truncated_file_is_rejected_naming_the_file) {
 BOOST_AUTO_TEST_CASE(a_flipped_byte_in_a_section_is_rejected_naming_the_file) {
   temp_dir dir;
   auto path = write_sample(dir);
-  auto bytes = read_bytes(path);
+  auto bytes = read_file(path);
   auto at = bytes.find("defg");
   BOOST_REQUIRE(at != std::string::npos);
   bytes[at + 1] ^= 0x01;
-  write_bytes(path, bytes);
+  write_file(path, bytes);
   auto why = rejection(path);
   BOOST_TEST(contains(why, path), why);
   BOOST_TEST(contains(why, "damaged"), why);
@@ -203,12 +157,12 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_in_a_section_is_rejected_naming_the_file) {
 BOOST_AUTO_TEST_CASE(a_flipped_section_byte_under_a_valid_file_checksum_fails_the_section_checksum) {
   temp_dir dir;
   auto path = write_sample(dir);
-  auto bytes = read_bytes(path);
+  auto bytes = read_file(path);
   auto at = bytes.find("defg");
   BOOST_REQUIRE(at != std::string::npos);
   bytes[at + 1] ^= 0x01;
   reseal(bytes);
-  write_bytes(path, bytes);
+  write_file(path, bytes);
   auto why = rejection(path);
   BOOST_TEST(contains(why, path), why);
   BOOST_TEST(contains(why, "section 'counts'"), why);
@@ -217,12 +171,12 @@ BOOST_AUTO_TEST_CASE(a_flipped_section_byte_under_a_valid_file_checksum_fails_th
 BOOST_AUTO_TEST_CASE(a_flipped_byte_in_the_footer_is_rejected_naming_the_file) {
   temp_dir dir;
   auto path = write_sample(dir);
-  auto whole = read_bytes(path);
+  auto whole = read_file(path);
   // One byte of the footer magic, then one of the file checksum.
   for (std::size_t from_end : {footer_bytes, std::size_t{3}}) {
     auto bytes = whole;
     bytes[bytes.size() - from_end] ^= 0x20;
-    write_bytes(path, bytes);
+    write_file(path, bytes);
     auto why = rejection(path);
     BOOST_TEST(contains(why, path), "byte " << from_end << " from the end: '" << why << "'");
     BOOST_TEST(contains(why, "damaged"), why);
@@ -232,10 +186,10 @@ BOOST_AUTO_TEST_CASE(a_flipped_byte_in_the_footer_is_rejected_naming_the_file) {
 BOOST_AUTO_TEST_CASE(a_damaged_footer_magic_under_a_valid_file_checksum_is_rejected) {
   temp_dir dir;
   auto path = write_sample(dir);
-  auto bytes = read_bytes(path);
+  auto bytes = read_file(path);
   bytes[bytes.size() - footer_bytes] ^= 0x20;
   reseal(bytes);
-  write_bytes(path, bytes);
+  write_file(path, bytes);
   auto why = rejection(path);
   BOOST_TEST(contains(why, path), why);
   BOOST_TEST(contains(why, "footer"), why);
@@ -244,15 +198,15 @@ BOOST_AUTO_TEST_CASE(a_damaged_footer_magic_under_a_valid_file_checksum_is_rejec
 BOOST_AUTO_TEST_CASE(a_wrong_magic_is_rejected_naming_the_file) {
   temp_dir dir;
   auto path = write_sample(dir);
-  auto bytes = read_bytes(path);
+  auto bytes = read_file(path);
   bytes[0] = 'X';
-  write_bytes(path, bytes);
+  write_file(path, bytes);
   auto why = rejection(path);
   BOOST_TEST(contains(why, path), why);
   BOOST_TEST(contains(why, "not a sluice state snapshot"), why);
 
-  auto other = dir.file("notes.txt");
-  write_bytes(other, "just some text that is long enough to have a footer\n");
+  auto other = dir / "notes.txt";
+  write_file(other, "just some text that is long enough to have a footer\n");
   why = rejection(other);
   BOOST_TEST(contains(why, other), why);
   BOOST_TEST(contains(why, "not a sluice state snapshot"), why);
@@ -261,11 +215,11 @@ BOOST_AUTO_TEST_CASE(a_wrong_magic_is_rejected_naming_the_file) {
 BOOST_AUTO_TEST_CASE(a_future_format_version_is_rejected_naming_the_file) {
   temp_dir dir;
   auto path = write_sample(dir);
-  auto bytes = read_bytes(path);
+  auto bytes = read_file(path);
   uint32_t future = snapshot_format_version + 1;
   std::memcpy(bytes.data() + 8, &future, sizeof future);
   reseal(bytes);
-  write_bytes(path, bytes);
+  write_file(path, bytes);
   auto why = rejection(path);
   BOOST_TEST(contains(why, path), why);
   BOOST_TEST(contains(why, "format version " + std::to_string(future)), why);
@@ -273,7 +227,7 @@ BOOST_AUTO_TEST_CASE(a_future_format_version_is_rejected_naming_the_file) {
 
 BOOST_AUTO_TEST_CASE(a_missing_file_is_rejected_naming_it) {
   temp_dir dir;
-  auto path = dir.file("absent.state");
+  auto path = dir / "absent.state";
   auto why = rejection(path);
   BOOST_TEST(contains(why, path), why);
   BOOST_CHECK_THROW(file_checksum(path), std::runtime_error);
@@ -281,24 +235,24 @@ BOOST_AUTO_TEST_CASE(a_missing_file_is_rejected_naming_it) {
 
 BOOST_AUTO_TEST_CASE(write_file_atomically_leaves_only_the_target_file) {
   temp_dir dir;
-  auto path = dir.file("manifest.json");
+  auto path = dir / "manifest.json";
   write_file_atomically(path, "first");
-  BOOST_TEST((dir.entries() == std::vector<std::string>{"manifest.json"}));
-  BOOST_TEST(read_bytes(path) == "first");
+  BOOST_TEST((names_in(dir.path()) == std::vector<std::string>{"manifest.json"}));
+  BOOST_TEST(read_file(path) == "first");
   write_file_atomically(path, "second, longer");
-  BOOST_TEST((dir.entries() == std::vector<std::string>{"manifest.json"}));
-  BOOST_TEST(read_bytes(path) == "second, longer");
+  BOOST_TEST((names_in(dir.path()) == std::vector<std::string>{"manifest.json"}));
+  BOOST_TEST(read_file(path) == "second, longer");
 }
 
 BOOST_AUTO_TEST_CASE(a_snapshot_write_leaves_only_the_snapshot_file) {
   temp_dir dir;
   write_sample(dir);
-  BOOST_TEST((dir.entries() == std::vector<std::string>{"0.state"}));
+  BOOST_TEST((names_in(dir.path()) == std::vector<std::string>{"0.state"}));
 }
 
 BOOST_AUTO_TEST_CASE(write_file_atomically_into_a_missing_directory_throws_naming_the_path) {
   temp_dir dir;
-  auto path = dir.file("no-such-dir/manifest.json");
+  auto path = dir / "no-such-dir/manifest.json";
   try {
     write_file_atomically(path, "x");
     BOOST_ERROR("writing into a missing directory succeeded");

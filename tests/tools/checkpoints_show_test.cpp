@@ -3,16 +3,13 @@
 // damaged, incomplete and unknown checkpoints refused with one line.
 #include <boost/test/unit_test.hpp>
 
+#include "tests/fakes/messages.hpp"
 #include "tests/tools/support.hpp"
 
 using namespace sluice::test;
 using nlohmann::json;
 
 namespace {
-
-bool contains(const std::string& text, const std::string& part) {
-  return text.find(part) != std::string::npos;
-}
 
 void expect_one_line_failure(const std::vector<std::string>& args,
                              const std::vector<std::string>& named) {

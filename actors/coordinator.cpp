@@ -126,15 +126,18 @@ void on_completed_checkpoint(coordinator_self* self) {
   }
 }
 
-void deploy(coordinator_self* self) {
+/// Wires and starts the tasks: `spawned` by task id (spawned by workers), or none to spawn every
+/// task in this process.
+void deploy(coordinator_self* self, std::vector<caf::actor> spawned) {
   auto& st = self->state;
   st.started = std::chrono::steady_clock::now();
   auto me = caf::actor_cast<caf::actor>(self);
-  for (const auto& t : st.plan->tasks) {
-    auto a = spawn_task(self->system(), st.plan, t.id, me);
+  if (spawned.empty())
+    for (const auto& t : st.plan->tasks)
+      spawned.push_back(spawn_task(self->system(), st.plan, t.id, me));
+  st.tasks = std::move(spawned);
+  for (auto& a : st.tasks)
     self->monitor(a);
-    st.tasks.push_back(a);
-  }
   st.done.assign(st.tasks.size(), false);
   st.exited.assign(st.tasks.size(), false);
   st.outcome.tasks.resize(st.tasks.size());
@@ -168,6 +171,8 @@ caf::behavior coordinator_behavior(coordinator_self* self, std::shared_ptr<const
         continue;
       st.exited[i] = true;
       ++st.exit_count;
+      if (dm.reason == caf::exit_reason::remote_link_unreachable)
+        st.outcome.node_lost = true;
       if (!st.done[i] || dm.reason)
         finish(self, false,
                "task " + st.plan->tasks[i].name + " stopped unexpectedly: " + to_string(dm.reason));
@@ -175,14 +180,25 @@ caf::behavior coordinator_behavior(coordinator_self* self, std::shared_ptr<const
         end_if_all_exited(self);
     }
   });
-  return {
-    [self](run_atom) -> caf::result<job_outcome> {
-      auto& st = self->state;
-      st.promise = self->make_response_promise();
-      deploy(self);
-      if (st.plan->tasks.empty())
-        finish(self, true, {});
+  auto run = [self](std::vector<caf::actor> spawned) -> caf::result<job_outcome> {
+    auto& st = self->state;
+    st.promise = self->make_response_promise();
+    if (!spawned.empty() && spawned.size() != st.plan->tasks.size()) {
+      finish(self, false, "deploy gave " + std::to_string(spawned.size()) + " tasks, the plan has " +
+                              std::to_string(st.plan->tasks.size()));
       return st.promise;
+    }
+    deploy(self, std::move(spawned));
+    if (st.plan->tasks.empty())
+      finish(self, true, {});
+    return st.promise;
+  };
+  return {
+    [run](run_atom) { return run({}); },
+    [run](run_atom, std::vector<caf::actor>& tasks) { return run(std::move(tasks)); },
+    [self](abort_atom, const std::string& reason) {
+      self->state.outcome.node_lost = true;
+      finish(self, false, reason);
     },
     [self](done_atom, uint32_t task, task_metrics& m) {
       auto& st = self->state;

@@ -27,13 +27,16 @@ struct job_outcome {
   uint64_t last_checkpoint_id = 0;
   uint64_t last_checkpoint_ms = 0;     ///< trigger to completion
   uint64_t last_checkpoint_bytes = 0;  ///< state files of the last completed checkpoint
+  /// The attempt failed because a node was lost (a link to a task's node broke or the job
+  /// manager aborted it): a restart from the latest checkpoint may succeed.
+  bool node_lost = false;
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("sluice.job_outcome"), x.ok, x.error, x.tasks, x.seconds,
            x.checkpoints_completed, x.checkpoints_failed, x.last_checkpoint_id,
-           x.last_checkpoint_ms, x.last_checkpoint_bytes);
+           x.last_checkpoint_ms, x.last_checkpoint_bytes, x.node_lost);
 }
 
 struct coordinator_options {
@@ -46,6 +49,10 @@ struct coordinator_options {
   uint64_t first_checkpoint_id = 1;
 };
 
+/// Spawns the coordinator of one attempt to run `plan`. `run_atom` deploys every task in this
+/// process; `(run_atom, tasks)` runs tasks already spawned elsewhere (by workers), by task id;
+/// `(abort_atom, reason)` fails the attempt as a lost node. Both `run` requests answer with the
+/// job_outcome.
 caf::actor spawn_coordinator(caf::actor_system& sys, std::shared_ptr<const physical_plan> plan,
                              coordinator_options opts);
 

@@ -6,6 +6,7 @@
 #include <fstream>
 #include <map>
 
+#include "actors/cluster.hpp"
 #include "actors/coordinator.hpp"
 #include "actors/messages.hpp"
 #include "actors/physical_plan.hpp"
@@ -90,11 +91,16 @@ void summarize(const actors::physical_plan& plan, const actors::job_outcome& out
     r.operators.push_back(by_uid[uid]);
 }
 
-/// Settles where state and dead letters go and which checkpoint to restore; "" or an error.
-std::string prepare_recovery(const job_options& o, actors::plan_options& po,
-                             std::shared_ptr<const checkpoints::manifest>& restore,
-                             uint64_t& first_id, bool& temp_state_dir) {
+/// Settles the plan options of `o`: backend, where state and dead letters go, the checkpoint
+/// directory (made absolute and created). "" or an error.
+std::string make_plan_options(const job_options& o, actors::plan_options& po,
+                              bool& temp_state_dir) {
   namespace fs = std::filesystem;
+  po.parallelism = o.parallelism;
+  po.max_parallelism = o.max_parallelism;
+  po.batch_size = o.batch_size;
+  po.linger_ms = o.linger_ms;
+  po.credits = o.credits;
   auto backend = state::parse_backend(o.state_backend);
   if (!backend)
     return "unknown --state-backend '" + o.state_backend + "' (memory or rocksdb)";
@@ -119,6 +125,15 @@ std::string prepare_recovery(const job_options& o, actors::plan_options& po,
   fs::create_directories(po.checkpoint_dir, ec);
   if (ec)
     return "cannot create --checkpoint-dir '" + o.checkpoint_dir + "': " + ec.message();
+  return {};
+}
+
+/// Chooses the checkpoint to restore (or clears them with --from-scratch). "" or an error.
+std::string choose_restore(const job_options& o, const actors::plan_options& po,
+                           std::shared_ptr<const checkpoints::manifest>& restore,
+                           uint64_t& first_id) {
+  if (po.checkpoint_dir.empty())
+    return {};
   checkpoints::checkpoint_storage storage{po.checkpoint_dir};
   if (o.from_scratch) {
     for (auto id : storage.list_completed())
@@ -142,20 +157,42 @@ std::string prepare_recovery(const job_options& o, actors::plan_options& po,
   return {};
 }
 
+/// --role worker: serves the coordinator until the job ends, then ends the process.
+[[noreturn]] void serve_as_worker(const job_graph& graph, const job_options& o) {
+  actors::plan_options po;
+  bool temp_state_dir = false;
+  int rc = 1;
+  if (auto err = make_plan_options(o, po, temp_state_dir); !err.empty())
+    std::fprintf(stderr, "sluice: worker: %s\n", err.c_str());
+  else
+    rc = actors::run_worker_role(graph, po, o);
+  if (temp_state_dir) {
+    std::error_code ec;
+    std::filesystem::remove_all(po.state_dir, ec);
+  }
+  std::fflush(stdout);
+  std::fflush(stderr);
+  std::exit(rc);
+}
+
 }  // namespace
 
 job_result environment::execute() {
   job_result r;
+  if (auto err = actors::check_cluster_options(opts_); !err.empty()) {
+    r.error = err;
+    return r;
+  }
+  if (opts_.role == "worker")
+    serve_as_worker(graph_, opts_);
   actors::plan_options po;
-  po.parallelism = opts_.parallelism;
-  po.max_parallelism = opts_.max_parallelism;
-  po.batch_size = opts_.batch_size;
-  po.linger_ms = opts_.linger_ms;
-  po.credits = opts_.credits;
   std::shared_ptr<const checkpoints::manifest> restore;
   uint64_t first_id = 1;
   bool temp_state_dir = false;
-  if (auto err = prepare_recovery(opts_, po, restore, first_id, temp_state_dir); !err.empty()) {
+  auto err = make_plan_options(opts_, po, temp_state_dir);
+  if (err.empty())
+    err = choose_restore(opts_, po, restore, first_id);
+  if (!err.empty()) {
     r.error = err;
     return r;
   }
@@ -171,13 +208,6 @@ job_result environment::execute() {
     std::fprintf(stderr, "sluice: restoring from checkpoint %llu in %s%s\n",
                  static_cast<unsigned long long>(restore->id), opts_.checkpoint_dir.c_str(),
                  restore->final ? " (the job had finished)" : "");
-  caf::actor_system_config cfg;
-  actors::register_wire_types(cfg);
-  cfg.add_message_type<actors::job_outcome>("sluice.job_outcome");
-  if (opts_.threads > 0)
-    cfg.set("scheduler.max-threads", static_cast<size_t>(opts_.threads));
-  cfg.set("logger.console", caf::atom("none"));
-  caf::actor_system sys{cfg};
   stop_requested.store(false);
   auto old_int = std::signal(SIGINT, on_stop_signal);
   auto old_term = std::signal(SIGTERM, on_stop_signal);
@@ -188,7 +218,19 @@ job_result environment::execute() {
   co.checkpoints.timeout_ms = opts_.checkpoint_timeout_ms;
   co.checkpoints.retained = opts_.checkpoints_retained;
   co.first_checkpoint_id = first_id;
-  auto outcome = actors::run_plan(sys, plan, co);
+  actors::job_outcome outcome;
+  if (opts_.role == "coordinator") {
+    outcome = actors::run_coordinator_role(plan, co, opts_);
+  } else {
+    caf::actor_system_config cfg;
+    actors::register_wire_types(cfg);
+    cfg.add_message_type<actors::job_outcome>("sluice.job_outcome");
+    if (opts_.threads > 0)
+      cfg.set("scheduler.max-threads", static_cast<size_t>(opts_.threads));
+    cfg.set("logger.console", caf::atom("none"));
+    caf::actor_system sys{cfg};
+    outcome = actors::run_plan(sys, plan, co);
+  }
   std::signal(SIGINT, old_int);
   std::signal(SIGTERM, old_term);
   r.ok = outcome.ok;

@@ -25,6 +25,7 @@ void register_wire_types(caf::actor_system_config& cfg) {
   cfg.add_message_type<batch_handle>("sluice.batch");
   cfg.add_message_type<task_metrics>("sluice.task_metrics");
   cfg.add_message_type<std::vector<caf::actor>>("std::vector<caf::actor>");
+  cfg.add_message_type<std::vector<uint32_t>>("std::vector<uint32_t>");
   cfg.add_message_type<checkpoints::subtask_state>("sluice.subtask_state");
   cfg.add_message_type<checkpoints::operator_ack>("sluice.operator_ack");
   cfg.add_message_type<checkpoints::task_ack>("sluice.task_ack");

@@ -40,6 +40,13 @@ using snapshot_atom = caf::atom_constant<caf::atom("snapshot")>;  // coordinator
 using ack_atom = caf::atom_constant<caf::atom("ack")>;            // task -> coordinator: (id, task, task_ack)
 using decline_atom = caf::atom_constant<caf::atom("decline")>;    // task -> coordinator: (id, task, reason)
 using complete_atom = caf::atom_constant<caf::atom("complete")>;  // coordinator -> task: (id, final)
+using abort_atom = caf::atom_constant<caf::atom("abort")>;        // job manager -> coordinator: (reason)
+// Cluster: worker node <-> job manager (actors/cluster.hpp).
+using jobargs_atom = caf::atom_constant<caf::atom("jobargs")>;    // -> job command line
+using join_atom = caf::atom_constant<caf::atom("join")>;          // (name, slots, fingerprint) -> id
+using deploy_atom = caf::atom_constant<caf::atom("deploy")>;      // (attempt, restore, ids, coordinator) -> actors
+using cancel_atom = caf::atom_constant<caf::atom("cancel")>;      // (attempt): kill its tasks, answer when gone
+using finished_atom = caf::atom_constant<caf::atom("finished")>;  // (ok): the job is over
 // Self-messages.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;

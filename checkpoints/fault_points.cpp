@@ -43,8 +43,15 @@ void fault_point(const char* name) {
   auto& c = config();
   if (!c.armed || c.name != name)
     return;
-  if (hits.fetch_add(1) + 1 < c.countdown)
+  auto n = hits.fetch_add(1) + 1;
+  if (n < c.countdown)
     return;
+  if (n > c.countdown) {
+    // Another thread reached the point first and is killing the process: this one must not
+    // run past it (that would be one more commit than the test's count allows).
+    for (;;)
+      ::pause();
+  }
   std::fprintf(stderr, "sluice: fault point %s reached: SIGKILL\n", name);
   std::fflush(stderr);
   ::kill(::getpid(), SIGKILL);

@@ -3,6 +3,7 @@
 #include <iostream>
 #include <thread>
 
+#include "actors/cluster.hpp"
 #include "sluice/output_mode.hpp"
 
 namespace sluice {
@@ -23,6 +24,8 @@ const CLI::Validator decimal_count(
 
 /// The "Kafka" group: flags of connectors/kafka_job.hpp.
 void add_kafka_flags(CLI::App& app, job_options& opts);
+/// The "Multi-node" group: flags of actors/cluster.hpp.
+void add_cluster_flags(CLI::App& app, job_options& opts);
 
 cli::cli(std::string name, std::string description)
     : name_(std::move(name)), app_(description, name_) {
@@ -118,6 +121,60 @@ cli::cli(std::string name, std::string description)
       ->group(io)
       ->capture_default_str();
   add_kafka_flags(app_, opts_);
+  add_cluster_flags(app_, opts_);
+}
+
+void add_cluster_flags(CLI::App& app, job_options& opts) {
+  auto* c = "Multi-node";
+  app.add_option("--role", opts.role,
+                 "local: the whole job in this process; coordinator: run it on workers; worker: "
+                 "run the subtasks a coordinator gives (needs only --join)")
+      ->group(c)
+      ->check(CLI::IsMember({"local", "coordinator", "worker"}))
+      ->capture_default_str();
+  app.add_option("--listen", opts.listen,
+                 "Coordinator: HOST:PORT workers join (0.0.0.0 for every interface)")
+      ->group(c)
+      ->capture_default_str();
+  app.add_option("--join", opts.join, "Worker: the coordinator's HOST:PORT")->group(c);
+  app.add_option("--slots", opts.slots,
+                 "Worker: subtasks of each operator it runs (default: number of cores)")
+      ->check(decimal_count)
+      ->group(c)
+      ->check(CLI::Range(1u, 4096u));
+  app.add_option("--min-workers", opts.min_workers, "Coordinator: workers to wait for")
+      ->check(decimal_count)
+      ->group(c)
+      ->check(CLI::Range(1u, 4096u))
+      ->capture_default_str();
+  app.add_option("--heartbeat-interval-ms", opts.heartbeat_interval_ms,
+                 "Heartbeats between nodes, in ms")
+      ->check(decimal_count)
+      ->group(c)
+      ->check(CLI::Range(10u, 60000u))
+      ->capture_default_str();
+  app.add_option("--node-timeout-ms", opts.node_timeout_ms,
+                 "A node silent this long is dead (hang, partition)")
+      ->check(decimal_count)
+      ->group(c)
+      ->check(CLI::Range(50u, 600000u))
+      ->capture_default_str();
+  app.add_option("--join-timeout-ms", opts.join_timeout_ms,
+                 "Worker: how long to try to reach the coordinator (also after losing it)")
+      ->check(decimal_count)
+      ->group(c)
+      ->check(CLI::Range(1u, 86400000u))
+      ->capture_default_str();
+  app.add_option("--max-restarts", opts.max_restarts,
+                 "Coordinator: restarts after lost workers before the job fails")
+      ->check(decimal_count)
+      ->group(c)
+      ->capture_default_str();
+  app.add_option("--tls-cert", opts.tls_cert, "TLS: this node's certificate (PEM)")->group(c);
+  app.add_option("--tls-key", opts.tls_key, "TLS: this node's private key (PEM)")->group(c);
+  app.add_option("--tls-ca", opts.tls_ca,
+                 "TLS: the certificate authority every node's certificate is signed by")
+      ->group(c);
 }
 
 void add_kafka_flags(CLI::App& app, job_options& opts) {
@@ -171,6 +228,52 @@ void add_kafka_flags(CLI::App& app, job_options& opts) {
 }
 
 std::optional<int> cli::parse(int argc, char** argv) {
+  if (auto rc = parse_args(argc, argv))
+    return rc;
+  if (auto err = actors::check_cluster_options(opts_); !err.empty()) {
+    std::cerr << name_ << ": error: " << err << "\n";
+    return 2;
+  }
+  if (opts_.role != "worker") {
+    opts_.job_args.assign(argv + 1, argv + argc);
+    return std::nullopt;
+  }
+  // A worker runs the coordinator's job: it takes the coordinator's command line and keeps only
+  // its own multi-node flags (role, coordinator address, slots, certificates, timeouts).
+  auto own = opts_;
+  std::string error;
+  auto args = actors::fetch_job_args(own, error);
+  if (!args) {
+    std::cerr << name_ << ": error: " << error << "\n";
+    return 1;
+  }
+  std::vector<std::string> full{argv[0]};
+  full.insert(full.end(), args->begin(), args->end());
+  std::vector<char*> ptrs;
+  for (auto& a : full)
+    ptrs.push_back(a.data());
+  opts_ = job_options{};
+  app_.clear();
+  if (parse_args(static_cast<int>(ptrs.size()), ptrs.data())) {
+    std::cerr << name_ << ": error: the coordinator's command line does not parse here: is "
+              << own.join << " running this job binary?\n";
+    return 1;
+  }
+  opts_.role = own.role;
+  opts_.join = own.join;
+  opts_.slots = own.slots;
+  opts_.heartbeat_interval_ms = own.heartbeat_interval_ms;
+  opts_.node_timeout_ms = own.node_timeout_ms;
+  opts_.join_timeout_ms = own.join_timeout_ms;
+  opts_.tls_cert = own.tls_cert;
+  opts_.tls_key = own.tls_key;
+  opts_.tls_ca = own.tls_ca;
+  opts_.threads = own.threads;
+  opts_.job_args = std::move(*args);
+  return std::nullopt;
+}
+
+std::optional<int> cli::parse_args(int argc, char** argv) {
   try {
     app_.parse(argc, argv);
   } catch (const CLI::CallForHelp&) {

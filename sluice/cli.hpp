@@ -18,13 +18,17 @@ class cli {
   /// The parser, to add the job's own flags before parse().
   CLI::App& app() { return app_; }
   /// Parses argv. Returns an exit code when the program should stop now (help: 0, error: 2,
-  /// with the message already printed), nullopt to go on.
+  /// with the message already printed), nullopt to go on. With --role worker it first fetches
+  /// the job's command line from the coordinator (--join) and parses that instead, keeping the
+  /// worker's own multi-node flags.
   std::optional<int> parse(int argc, char** argv);
   const job_options& options() const { return opts_; }
   job_options& options() { return opts_; }
   const std::string& name() const { return name_; }
 
  private:
+  std::optional<int> parse_args(int argc, char** argv);
+
   std::string name_;
   CLI::App app_;
   job_options opts_;

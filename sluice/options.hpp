@@ -46,6 +46,37 @@ struct job_options {
   /// ./dead-letters.
   std::string dead_letter_dir;
 
+  // Multi-node (actors/cluster.hpp). A worker receives every other option from its coordinator.
+  /// local (everything in this process), coordinator or worker. Default local.
+  std::string role = "local";
+  /// Coordinator: HOST:PORT to accept workers on (port 0: any free port, printed). Default
+  /// 127.0.0.1:7077 (loopback: give an address to accept other machines).
+  std::string listen = "127.0.0.1:7077";
+  /// Worker: HOST:PORT of the coordinator. Default: none.
+  std::string join;
+  /// Worker: subtasks of each operator this worker can run (Flink's task slots). Default: the
+  /// number of cores.
+  uint32_t slots = 0;
+  /// Coordinator: workers to wait for before the job starts. Default 1.
+  uint32_t min_workers = 1;
+  /// Between CAF heartbeats on every link between nodes, in ms. Default 200.
+  uint32_t heartbeat_interval_ms = 200;
+  /// A node silent for this long is declared dead (hang, partition), in ms. Default 1500.
+  uint32_t node_timeout_ms = 1500;
+  /// Worker: how long to keep trying to reach the coordinator, at start and after losing it,
+  /// in ms. Default 30000.
+  uint32_t join_timeout_ms = 30000;
+  /// Coordinator: restarts after lost workers before the job fails. Default 10.
+  uint32_t max_restarts = 10;
+  /// TLS between nodes: this node's certificate (PEM chain), its private key and the
+  /// certificate authority every peer's certificate must be signed by. All three or none.
+  std::string tls_cert;
+  std::string tls_key;
+  std::string tls_ca;
+  /// The command line the job was started with (argv[1..]); what a coordinator sends its
+  /// workers. Set by sluice::cli.
+  std::vector<std::string> job_args;
+
   // Input and output flags shared by the examples.
   /// A file or a directory of files to read lines from. Default: none.
   std::string input;

@@ -114,7 +114,11 @@ std::optional<std::vector<std::string>> fetch_job_args(const job_options& o, std
   auto manager = connect_with_retry(sys, at, tls_enabled(o), o.join_timeout_ms, error);
   if (!manager) {
     error = "cannot reach the coordinator at " + o.join + " within --join-timeout-ms " +
-            std::to_string(o.join_timeout_ms) + ": " + error;
+            std::to_string(o.join_timeout_ms) + ": " + error +
+            (error.find("handshake") != std::string::npos
+                 ? " (a coordinator with TLS refuses workers whose certificate its --tls-ca did "
+                   "not sign, and workers without TLS)"
+                 : "");
     return std::nullopt;
   }
   std::optional<std::vector<std::string>> args;

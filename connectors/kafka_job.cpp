@@ -50,10 +50,15 @@ std::unique_ptr<kafka_dev_cluster> start_dev_cluster_if_needed(job_options& o,
                                                                const std::string& program) {
   if (!o.kafka_brokers.empty())
     return nullptr;
+  if (o.role == "worker")  // a coordinator always passes its brokers on (below)
+    throw job_error("a worker needs the coordinator's --kafka-brokers");
   auto cluster = std::make_unique<kafka_dev_cluster>(1);
   for (const auto& t : topics)
     cluster->create_topic(t);
   o.kafka_brokers = cluster->bootstrap_servers();
+  // Workers on this machine use the coordinator's embedded broker (it listens on loopback).
+  if (o.role == "coordinator")
+    o.job_args.push_back("--kafka-brokers=" + o.kafka_brokers);
   std::fprintf(stderr,
                "%s: no --kafka-brokers given: using an embedded development broker at %s "
                "(in memory, gone when the job ends)\n",

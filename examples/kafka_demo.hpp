@@ -24,6 +24,8 @@ class kafka_demo {
   /// keyed by key_of(line) ("" for no key), and makes the read bounded. Throws on failure.
   kafka_demo(job_options& o, const std::string& program, const std::vector<std::string>& fallback,
              const std::function<std::string(const std::string&)>& key_of) {
+    if (o.role == "worker")  // the coordinator started and fed the broker
+      return;
     if (!o.kafka_brokers.empty()) {
       if (!o.input.empty() && !o.kafka_input.empty())
         throw job_error("--input and --kafka-input exclude each other with --kafka-brokers");

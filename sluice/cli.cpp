@@ -18,7 +18,7 @@ const CLI::Validator decimal_count(
         return "expected a non-negative decimal integer, got '" + s + "'";
       return {};
     },
-    "UINT");
+    "");
 
 }  // namespace
 
@@ -228,6 +228,7 @@ void add_kafka_flags(CLI::App& app, job_options& opts) {
 }
 
 std::optional<int> cli::parse(int argc, char** argv) {
+  const auto defaults = opts_;  // with what the program set before parsing
   if (auto rc = parse_args(argc, argv))
     return rc;
   if (auto err = actors::check_cluster_options(opts_); !err.empty()) {
@@ -252,7 +253,7 @@ std::optional<int> cli::parse(int argc, char** argv) {
   std::vector<char*> ptrs;
   for (auto& a : full)
     ptrs.push_back(a.data());
-  opts_ = job_options{};
+  opts_ = defaults;
   app_.clear();
   if (parse_args(static_cast<int>(ptrs.size()), ptrs.data())) {
     std::cerr << name_ << ": error: the coordinator's command line does not parse here: is "

@@ -30,13 +30,14 @@ struct job_outcome {
   /// The attempt failed because a node was lost (a link to a task's node broke or the job
   /// manager aborted it): a restart from the latest checkpoint may succeed.
   bool node_lost = false;
+  uint32_t restarts = 0;  ///< multi-node: attempts restarted after a lost worker
 };
 
 template <class Inspector>
 typename Inspector::result_type inspect(Inspector& f, job_outcome& x) {
   return f(caf::meta::type_name("sluice.job_outcome"), x.ok, x.error, x.tasks, x.seconds,
            x.checkpoints_completed, x.checkpoints_failed, x.last_checkpoint_id,
-           x.last_checkpoint_ms, x.last_checkpoint_bytes, x.node_lost);
+           x.last_checkpoint_ms, x.last_checkpoint_bytes, x.node_lost, x.restarts);
 }
 
 struct coordinator_options {

@@ -242,6 +242,7 @@ job_result environment::execute() {
   r.last_checkpoint_ms = outcome.last_checkpoint_ms;
   r.last_checkpoint_bytes = outcome.last_checkpoint_bytes;
   r.restored_from = restore ? restore->id : 0;
+  r.restarts = outcome.restarts;
   summarize(*plan, outcome, r);
   if (temp_state_dir) {
     std::error_code ec;

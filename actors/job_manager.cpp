@@ -66,6 +66,7 @@ std::vector<uint32_t> live_workers(const manager_state& st) {
 void end_job(manager_self* self, job_outcome out) {
   auto& st = self->state;
   st.ph = phase::over;
+  out.restarts = st.restarts;
   for (auto& w : st.workers)
     if (w.alive)
       self->send(w.node, finished_atom::value, out.ok);

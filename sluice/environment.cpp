@@ -71,7 +71,8 @@ std::string job_result::to_json() const {
                       {"last_id", last_checkpoint_id},
                       {"last_duration_ms", last_checkpoint_ms},
                       {"last_state_bytes", last_checkpoint_bytes},
-                      {"restored_from", restored_from}};
+                      {"restored_from", restored_from},
+                      {"restarts", restarts}};
   auto& ops = j["operators"] = nlohmann::json::array();
   for (const auto& m : operators)
     ops.push_back({{"uid", m.uid},

@@ -44,6 +44,7 @@ struct job_result {
   uint64_t last_checkpoint_ms = 0;      ///< trigger to completion of the last checkpoint
   uint64_t last_checkpoint_bytes = 0;   ///< its state files
   uint64_t restored_from = 0;           ///< checkpoint the run started from; 0 for none
+  uint32_t restarts = 0;                ///< multi-node: attempts restarted after a lost worker
   /// The metrics as a JSON document.
   std::string to_json() const;
   const operator_metrics* find(const std::string& uid) const;

@@ -1,0 +1,63 @@
+#include "tests/cluster/recovery.hpp"
+
+#include <boost/test/unit_test.hpp>
+
+#include "tests/fault_injection/checkpoint_files.hpp"
+
+namespace sluice::cluster_test {
+
+namespace {
+
+class checker {
+ public:
+  checker(loss_outcome& out, const cluster_run& r) : out_(out), r_(r) {}
+  void operator()(bool condition, const std::string& what) {
+    BOOST_TEST(condition, out_.summary << ": " << what << "\n" << r_.describe());
+    out_.ok = out_.ok && condition;
+  }
+
+ private:
+  loss_outcome& out_;
+  const cluster_run& r_;
+};
+
+}  // namespace
+
+loss_outcome check_recovery(const cluster_run& r, std::size_t victim, uint64_t newest_at_loss,
+                            const fault_test::ledger_job& job, const std::string& label) {
+  loss_outcome out;
+  out.summary = label + ", newest checkpoint at the loss: " +
+                (newest_at_loss ? std::to_string(newest_at_loss) : std::string{"none"});
+  checker check{out, r};
+  check(r.coordinator.succeeded(), "the coordinator did not succeed");
+  for (std::size_t i = 0; i < r.workers.size(); ++i)
+    if (i != victim)
+      check(r.workers[i].succeeded(), "surviving worker " + std::to_string(i) + " did not succeed");
+  const auto& err = r.coordinator.err;
+  auto tried = attempts(err);
+  out.restarted = tried.size() >= 2;
+  if (out.restarted) {
+    out.restored = tried[1].restored;
+    out.summary += ", attempt 2 restored " +
+                   (out.restored ? std::to_string(*out.restored) : std::string{"nothing"});
+    check(tried.size() == 2u, "one lost worker, yet " + std::to_string(tried.size()) + " attempts");
+    check(!fault_test::lines_containing(err, "lost: ").empty(),
+          "no line says which worker was lost");
+    check(!fault_test::lines_containing(err, "restarting from the latest completed checkpoint")
+               .empty(),
+          "no line says the job restarts");
+    check(tried[1].workers + 1 == r.workers.size(), "attempt 2 does not run on the survivors");
+    if (newest_at_loss > 0)
+      check(out.restored && *out.restored >= newest_at_loss,
+            "checkpoint " + std::to_string(newest_at_loss) +
+                " was complete at the loss, attempt 2 restored an older one or none");
+  } else {
+    out.summary += ", the job had ended before the loss";
+  }
+  out.conclusive = out.restarted && out.restored && newest_at_loss > 0;
+  if (!fault_test::expect_exactly_once(job, out.summary + "\n" + r.commands))
+    out.ok = false;
+  return out;
+}
+
+}  // namespace sluice::cluster_test

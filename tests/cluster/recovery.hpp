@@ -1,0 +1,33 @@
+// The checks of a ledger job whose cluster lost a worker (killed or hung by the test, or killed
+// at a fault point): the coordinator restarted the job once, on the survivors, from a checkpoint
+// no older than the newest one completed at the loss; it and the surviving workers exited 0; and
+// the committed output is the ledger exactly once. A loss after the job had ended (no second
+// attempt) or before any checkpoint completed proves nothing about recovery: inconclusive.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <optional>
+#include <string>
+
+#include "tests/cluster/cluster.hpp"
+#include "tests/fault_injection/ledger_job.hpp"
+
+namespace sluice::cluster_test {
+
+/// What one run with a lost worker showed.
+struct loss_outcome {
+  bool restarted = false;            ///< the coordinator started a second attempt
+  std::optional<uint64_t> restored;  ///< the checkpoint that attempt restored
+  bool conclusive = false;           ///< restarted from a checkpoint completed before the loss
+  bool ok = true;                    ///< no check failed
+  std::string summary;               ///< one line: the label and what happened
+};
+
+/// Checks (Boost.Test assertions naming `label` and the commands) a finished cluster run of
+/// `job` in which worker `victim` was lost while `newest_at_loss` was the newest completed
+/// checkpoint (0: none, or unknown). The victim's own exit is the caller's to check.
+loss_outcome check_recovery(const cluster_run& r, std::size_t victim, uint64_t newest_at_loss,
+                            const fault_test::ledger_job& job, const std::string& label);
+
+}  // namespace sluice::cluster_test

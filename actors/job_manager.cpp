@@ -320,6 +320,15 @@ caf::behavior manager_behavior(manager_self* self, std::shared_ptr<const physica
       maybe_start(self);
       return st.promise;
     },
+    [self](lease_atom, int64_t asked) -> caf::result<int64_t> {
+      // A worker's fencing lease (checkpoints/lease.hpp): granted while it counts as alive.
+      auto& st = self->state;
+      auto sender = self->current_sender();
+      for (const auto& w : st.workers)
+        if (w.alive && w.node.address() == caf::actor_cast<caf::actor_addr>(sender))
+          return asked;
+      return caf::make_error(caf::sec::runtime_error, "not a live worker of this job");
+    },
     [self](done_atom) {
       auto& st = self->state;
       st.promise.deliver(st.outcome);

@@ -47,6 +47,7 @@ using join_atom = caf::atom_constant<caf::atom("join")>;          // (name, slot
 using deploy_atom = caf::atom_constant<caf::atom("deploy")>;      // (attempt, restore, ids, coordinator) -> actors
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;      // (attempt): kill its tasks, answer when gone
 using finished_atom = caf::atom_constant<caf::atom("finished")>;  // (ok): the job is over
+using lease_atom = caf::atom_constant<caf::atom("lease")>;        // worker -> job manager: (asked) -> asked
 // Self-messages.
 using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;

@@ -3,6 +3,7 @@
 #include <caf/all.hpp>
 
 #include "actors/messages.hpp"
+#include "checkpoints/lease.hpp"
 #include "actors/task_runner.hpp"
 
 CAF_ALLOW_UNSAFE_MESSAGE_TYPE(std::shared_ptr<const sluice::actors::physical_plan>)
@@ -95,6 +96,12 @@ void check_done(task_self* self) {
 /// Runs `f` and turns a failure into a report to the coordinator and an abnormal exit.
 template <class F>
 void guarded(task_self* self, F&& f) {
+  if (checkpoints::lease_expired()) {
+    // Cut off from the coordinator for longer than the node timeout: it has declared this
+    // worker dead and may run these subtasks elsewhere, so act no more (fencing).
+    self->quit(caf::exit_reason::remote_link_unreachable);
+    return;
+  }
   try {
     f();
     check_done(self);

@@ -12,6 +12,7 @@
 
 #include "actors/coordinator.hpp"
 #include "actors/messages.hpp"
+#include "checkpoints/lease.hpp"
 #include "actors/network.hpp"
 #include "actors/task_actor.hpp"
 #include "checkpoints/storage.hpp"
@@ -128,7 +129,12 @@ caf::behavior node_behavior(node_self* self, caf::actor manager, const job_graph
   });
   self->request(manager, std::chrono::milliseconds(st.opts.join_timeout_ms), join_atom::value,
                 st.node_name, st.opts.slots, fingerprint)
-      .then([self](uint32_t id) { say("joined as worker " + std::to_string(id)); },
+      .then([self, asked = checkpoints::lease_clock_ns()](uint32_t id) {
+              checkpoints::extend_lease(asked,
+                                        std::chrono::milliseconds(self->state.opts.node_timeout_ms));
+              say("joined as worker " + std::to_string(id));
+              self->send(self, lease_atom::value);
+            },
             [self](caf::error& e) {
               auto& st = self->state;
               st.end->how = node_end::refused;
@@ -171,6 +177,18 @@ caf::behavior node_behavior(node_self* self, caf::actor manager, const job_graph
       kill_tasks(self);
       st.cancels.push_back(self->make_response_promise());
       return st.cancels.back();
+    },
+    [self](lease_atom) {
+      // Asks for the fencing lease once per heartbeat interval (checkpoints/lease.hpp).
+      auto& st = self->state;
+      if (st.fenced)
+        return;
+      auto validity = std::chrono::milliseconds(st.opts.node_timeout_ms);
+      self->request(st.manager, validity, lease_atom::value, checkpoints::lease_clock_ns())
+          .then([validity](int64_t asked) { checkpoints::extend_lease(asked, validity); },
+                [](caf::error&) {});  // no answer: the lease runs out, the tasks stop
+      self->delayed_send(self, std::chrono::milliseconds(st.opts.heartbeat_interval_ms),
+                         lease_atom::value);
     },
     [self](finished_atom, bool ok) {
       auto& st = self->state;
@@ -226,6 +244,7 @@ int run_worker_role(const job_graph& graph, const plan_options& po, const job_op
       self->monitor(node);
       self->receive([](const caf::down_msg&) {});
     }
+    checkpoints::disarm_lease();
     switch (end->how) {
       case node_end::finished:
         say(end->ok ? "the job finished" : "the job failed");

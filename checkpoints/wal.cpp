@@ -1,3 +1,4 @@
+#include "checkpoints/lease.hpp"
 #include "checkpoints/wal.hpp"
 
 #include <fcntl.h>
@@ -341,6 +342,7 @@ void wal_writer::rewrite_header() {
 }
 
 void wal_writer::create_segment(wal_position first) {
+  check_lease("create a write-ahead log segment");
   auto path = segment_path(opts_.dir, first);
   fd_ = ::open(path.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_APPEND | O_CLOEXEC, 0644);
   if (fd_ < 0)
@@ -366,6 +368,7 @@ void wal_writer::roll() {
 }
 
 void wal_writer::write_bytes(const std::string& bytes) {
+  check_lease("append to a write-ahead log");
   if (!write_all(fd_, bytes.data(), bytes.size()))
     fail("cannot write write-ahead log segment", active_path());
   size_ += bytes.size();

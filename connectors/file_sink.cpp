@@ -4,6 +4,8 @@
 #include <unistd.h>
 
 #include <cerrno>
+#include <cstdio>
+#include <random>
 #include <cstring>
 #include <filesystem>
 #include <stdexcept>
@@ -11,6 +13,7 @@
 #include <nlohmann/json.hpp>
 
 #include "checkpoints/fault_points.hpp"
+#include "checkpoints/lease.hpp"
 
 namespace fs = std::filesystem;
 
@@ -34,7 +37,12 @@ void fsync_dir(const std::string& dir) {
 
 part_file_writer::part_file_writer(file_sink_options opts, uint32_t subtask, bool replace,
                                    bool transactional)
-    : opts_(std::move(opts)), subtask_(subtask), replace_(replace), transactional_(transactional) {}
+    : opts_(std::move(opts)), subtask_(subtask), replace_(replace), transactional_(transactional) {
+  std::random_device rd;
+  char buf[17];
+  std::snprintf(buf, sizeof buf, "%08x%08x", rd(), rd());
+  token_ = buf;
+}
 
 part_file_writer::~part_file_writer() {
   if (fd_ >= 0)
@@ -45,7 +53,7 @@ part_file_writer::~part_file_writer() {
 
 std::string part_file_writer::hidden_name(uint64_t seq) const {
   return opts_.dir + "/." + opts_.prefix + "-" + std::to_string(subtask_) + "-" +
-         std::to_string(seq) + ".inprogress";
+         std::to_string(seq) + "." + token_ + ".inprogress";
 }
 
 std::string part_file_writer::visible_name(uint64_t seq) const {
@@ -71,8 +79,10 @@ void part_file_writer::open() {
 }
 
 void part_file_writer::open_part() {
+  checkpoints::check_lease("create a part file");
   tmp_path_ = hidden_name(seq_);
-  fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+  // O_EXCL: a name is never reused, so nothing another writer created is ever truncated.
+  fd_ = ::open(tmp_path_.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
   if (fd_ < 0)
     fail("cannot create part file", tmp_path_);
   bytes_ = 0;
@@ -97,6 +107,7 @@ void part_file_writer::append(const std::string& text) {
 }
 
 void part_file_writer::publish(const part& p) const {
+  checkpoints::check_lease("commit a part file");
   if (transactional_)
     checkpoints::fault_point("sink_mid_commit");
   if (::rename(p.hidden.c_str(), p.visible.c_str()) != 0) {

@@ -77,6 +77,9 @@ class part_file_writer {
   uint32_t subtask_;
   bool replace_;
   bool transactional_;
+  /// Unique to this writer: in-progress names ".PREFIX-S-N.TOKEN.inprogress" never collide with
+  /// another writer of the same subtask (a cut-off worker still running beside its replacement).
+  std::string token_;
   int fd_ = -1;
   uint64_t seq_ = 0;
   uint64_t bytes_ = 0;

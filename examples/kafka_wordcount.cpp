@@ -3,13 +3,13 @@
 // with an output mode (complete or update) and a processing-time trigger (--trigger-ms).
 //
 //   kafka_wordcount --kafka-brokers HOST:PORT --kafka-input lines --trigger-ms 1000
-//   kafka_wordcount --kafka-brokers HOST:PORT --kafka-input lines --kafka-output counts \
+//   kafka_wordcount --kafka-brokers HOST:PORT --kafka-input lines --kafka-output counts
 //                   --checkpoint-dir /tmp/wc --output-mode update --console
 //
 // Without --kafka-brokers it runs on an embedded development broker: the input topic is filled
 // with the lines of --input (or a few built-in lines) and read bounded; with --kafka-output the
-// most frequent words of the output topic are printed at the end. Kafka output messages are key = word, value = count (decimal); in
-// complete mode every trigger writes the whole table, in update mode only changed rows.
+// most frequent words of the output topic are printed at the end. Kafka output messages are
+// key = word, value = count (decimal); in complete mode every trigger writes the whole table, in update mode only changed rows.
 #include <algorithm>
 #include <iostream>
 #include <map>

@@ -1,4 +1,4 @@
-// Uncommitted files of a killed run: the hidden ".PREFIX-S-N.inprogress" parts it began (output
+// Uncommitted files of a killed run: the hidden ".PREFIX-S-N.TOKEN.inprogress" parts it began (output
 // and dead letters) belong to no completed checkpoint, so the restart must neither publish nor
 // keep them. The restarts here take a final checkpoint only (--checkpoint-interval-ms 0), so
 // they begin fewer parts than the killed run did and cannot hide a leftover by overwriting it.
@@ -18,7 +18,8 @@ using namespace sluice::test;
 
 namespace {
 
-/// The in-progress files of `dir` named ".PREFIX-S-N.inprogress" with N ≥ 1, as "PREFIX-S-N".
+/// The in-progress files of `dir` named ".PREFIX-S-N.TOKEN.inprogress" with N ≥ 1, as
+/// "PREFIX-S-N".
 std::vector<std::string> begun_after_a_roll(const std::string& dir, const std::string& prefix) {
   std::vector<std::string> out;
   for (const auto& name : file_names(dir)) {
@@ -26,7 +27,7 @@ std::vector<std::string> begun_after_a_roll(const std::string& dir, const std::s
     if (name.rfind(head, 0) != 0 || name.size() < head.size() + 11 ||
         name.compare(name.size() - 11, 11, ".inprogress") != 0)
       continue;
-    auto core = name.substr(1, name.size() - 12);  // PREFIX-S-N
+    auto core = name.substr(1, name.find('.', 1) - 1);  // PREFIX-S-N
     auto n = core.substr(core.rfind('-') + 1);
     if (n != "0")
       out.push_back(core);
@@ -139,7 +140,7 @@ BOOST_AUTO_TEST_CASE(are_not_published_when_the_restart_found_no_completed_check
 }
 
 // Fails as committed: the restart (no checkpoint to restore, so no writer's restore() runs)
-// never deletes ".part-S-1.inprogress" and ".parse-S-1.inprogress" begun by the killed run.
+// never deletes ".part-S-1.*.inprogress" and ".parse-S-1.*.inprogress" begun by the killed run.
 // By hand: SLUICE_FAULT=coordinator_before_manifest:1 account_balances --input F --output OUT
 //   --checkpoint-dir CK --checkpoint-interval-ms 50 --parallelism 2; then the same command
 //   with --checkpoint-interval-ms 0 and no SLUICE_FAULT; `ls -a OUT OUT.dead-letters`.

@@ -2,6 +2,8 @@
 
 #include <charconv>
 
+#include "checkpoints/lease.hpp"
+
 namespace sluice::kafka_detail {
 
 publisher::publisher(const kafka_connection& c, const std::string& topic, log_sink& logs, bool auto_create)
@@ -42,6 +44,7 @@ bool publisher::send(const kafka_sink_log::record_view& r, const message_headers
       rd_kafka_header_add(hdrs, kafka_header_epoch, -1, epoch, epoch_len);
     rd_kafka_header_add(hdrs, kafka_header_seq, -1, seq, seq_len);
   }
+  checkpoints::check_lease("publish to Kafka");
   auto err = rd_kafka_producev(
       producer_->c_ptr(), RD_KAFKA_V_RKT(rkt_), RD_KAFKA_V_PARTITION(r.partition),
       RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),

@@ -42,6 +42,11 @@ void configure_network(caf::actor_system_config& cfg, const job_options& o);
 /// o.join_timeout_ms). nullopt and `error` set when it cannot be reached.
 std::optional<std::vector<std::string>> fetch_job_args(const job_options& o, std::string& error);
 
+/// The file in the checkpoint directory through which a worker shows it reaches the same
+/// directory as its coordinator: the coordinator writes a fresh token into it, a worker sends back
+/// what it reads there when it joins.
+inline constexpr const char* checkpoint_dir_token_file = "_coordinator.token";
+
 struct coordinator_options;
 struct job_outcome;
 

@@ -5,7 +5,11 @@
 #include <caf/all.hpp>
 #include <caf/io/all.hpp>
 
+#include <unistd.h>
+
 #include <cstdio>
+#include <fstream>
+#include <random>
 
 #include "actors/coordinator.hpp"
 #include "actors/messages.hpp"
@@ -49,6 +53,7 @@ struct manager_state {
   std::vector<caf::actor> deployed;      // by task id
   std::size_t replies_missing = 0;
   std::string last_failure;
+  std::string dir_token;  // written into the checkpoint directory; workers must read it back
   caf::response_promise promise;
   job_outcome outcome;
 };
@@ -76,6 +81,22 @@ void end_job(manager_self* self, job_outcome out) {
 }
 
 void maybe_start(manager_self* self);
+
+/// Writes a fresh token into the checkpoint directory (see checkpoint_dir_token_file); "" when
+/// the job has no checkpoints.
+std::string write_dir_token(const physical_plan& plan) {
+  if (!plan.checkpointing())
+    return {};
+  std::random_device rd;
+  auto token = std::to_string(rd()) + "-" + std::to_string(rd()) + "-" + std::to_string(::getpid());
+  auto path = plan.options.checkpoint_dir + "/" + checkpoint_dir_token_file;
+  std::ofstream f(path, std::ios::trunc);
+  f << token << "\n";
+  f.close();
+  if (!f)
+    say("warning: cannot write " + path + ": workers will be refused");
+  return token;
+}
 
 /// The attempt failed: restart it from the latest checkpoint if the failure was a lost node.
 void on_attempt_failed(manager_self* self, job_outcome out) {
@@ -229,9 +250,13 @@ void start_attempt(manager_self* self, const std::vector<uint32_t>& live,
                 return;
               self->send_exit(st.coordinator, caf::exit_reason::user_shutdown);
               job_outcome out;
-              out.node_lost = true;
+              // The worker answered with its own failure (say, a checkpoint it cannot read: not
+              // a shared path) and a restart would meet it again; anything else (timeout, lost
+              // link) is a lost node.
+              out.node_lost = !(e.category() == caf::atom("system") &&
+                                e.code() == static_cast<uint8_t>(caf::sec::runtime_error));
               out.error = "deploying on worker " + st.workers[w].name + " failed: " +
-                          self->system().render(e);
+                          describe(self->system(), e);
               on_attempt_failed(self, std::move(out));
             });
   }
@@ -285,6 +310,7 @@ caf::behavior manager_behavior(manager_self* self, std::shared_ptr<const physica
   st.base = std::move(plan);
   st.co = co;
   st.opts = std::move(opts);
+  st.dir_token = write_dir_token(*st.base);
   self->set_down_handler([self](const caf::down_msg& dm) {
     auto& st = self->state;
     for (uint32_t w = 0; w < st.workers.size(); ++w)
@@ -293,14 +319,20 @@ caf::behavior manager_behavior(manager_self* self, std::shared_ptr<const physica
   });
   return {
     [self](jobargs_atom) { return self->state.opts.job_args; },
-    [self](join_atom, const std::string& name, uint32_t slots,
-           const std::string& fingerprint) -> caf::result<uint32_t> {
+    [self](join_atom, const std::string& name, uint32_t slots, const std::string& fingerprint,
+           const std::string& dir_token) -> caf::result<uint32_t> {
       auto& st = self->state;
       if (fingerprint != st.base->fingerprint())
         return caf::make_error(caf::sec::runtime_error,
                                "worker " + name + " runs a different job (operators " +
                                    fingerprint + ", the coordinator's " +
                                    st.base->fingerprint() + ")");
+      if (dir_token != st.dir_token)
+        return caf::make_error(caf::sec::runtime_error,
+                               "worker " + name + " does not see the coordinator's --checkpoint-dir " +
+                                   st.base->options.checkpoint_dir +
+                                   ": every node must reach the same checkpoint directory (a "
+                                   "shared filesystem mounted at the same path)");
       if (st.ph == phase::over)
         return caf::make_error(caf::sec::runtime_error, "the job is over");
       auto node = caf::actor_cast<caf::actor>(self->current_sender());

@@ -43,7 +43,7 @@ using complete_atom = caf::atom_constant<caf::atom("complete")>;  // coordinator
 using abort_atom = caf::atom_constant<caf::atom("abort")>;        // job manager -> coordinator: (reason)
 // Cluster: worker node <-> job manager (actors/cluster.hpp).
 using jobargs_atom = caf::atom_constant<caf::atom("jobargs")>;    // -> job command line
-using join_atom = caf::atom_constant<caf::atom("join")>;          // (name, slots, fingerprint) -> id
+using join_atom = caf::atom_constant<caf::atom("join")>;          // (name, slots, fingerprint, dir token) -> id
 using deploy_atom = caf::atom_constant<caf::atom("deploy")>;      // (attempt, restore, ids, coordinator) -> actors
 using cancel_atom = caf::atom_constant<caf::atom("cancel")>;      // (attempt): kill its tasks, answer when gone
 using finished_atom = caf::atom_constant<caf::atom("finished")>;  // (ok): the job is over

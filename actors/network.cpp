@@ -25,6 +25,13 @@ std::optional<host_port> parse_host_port(const std::string& s) {
   return host_port{host, static_cast<uint16_t>(port)};
 }
 
+std::string describe(caf::actor_system& sys, const caf::error& e) {
+  const auto& ctx = e.context();
+  if (ctx.size() == 1 && ctx.match_element<std::string>(0))
+    return ctx.get_as<std::string>(0);
+  return sys.render(e);
+}
+
 bool tls_enabled(const job_options& o) {
   return !o.tls_cert.empty() || !o.tls_key.empty() || !o.tls_ca.empty();
 }

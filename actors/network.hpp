@@ -12,6 +12,9 @@ namespace sluice::actors {
 
 bool tls_enabled(const job_options& o);
 
+/// An error for a one-line message: the text a peer put in it, else CAF's rendering.
+std::string describe(caf::actor_system& sys, const caf::error& e);
+
 /// The actor published at `at` (one attempt, no retry).
 caf::expected<caf::actor> connect_to(caf::actor_system& sys, const host_port& at, bool tls);
 

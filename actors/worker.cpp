@@ -8,6 +8,7 @@
 
 #include <cstdio>
 #include <filesystem>
+#include <fstream>
 #include <thread>
 
 #include "actors/coordinator.hpp"
@@ -71,6 +72,17 @@ void on_no_tasks(node_self* self) {
     self->quit();
 }
 
+/// What this worker reads in the checkpoint directory's token file ("" without checkpoints).
+std::string read_dir_token(const plan_options& po) {
+  if (po.checkpoint_dir.empty())
+    return {};
+  std::ifstream f(po.checkpoint_dir + "/" + checkpoint_dir_token_file);
+  std::string token;
+  std::getline(f, token);
+  return f ? token : std::string{"(" + po.checkpoint_dir + "/" + checkpoint_dir_token_file +
+                                 " not readable)"};
+}
+
 std::shared_ptr<const physical_plan> plan_for(node_self* self, uint64_t attempt,
                                               uint64_t restore_id) {
   auto& st = self->state;
@@ -128,7 +140,7 @@ caf::behavior node_behavior(node_self* self, caf::actor manager, const job_graph
       on_no_tasks(self);
   });
   self->request(manager, std::chrono::milliseconds(st.opts.join_timeout_ms), join_atom::value,
-                st.node_name, st.opts.slots, fingerprint)
+                st.node_name, st.opts.slots, fingerprint, read_dir_token(st.po))
       .then([self, asked = checkpoints::lease_clock_ns()](uint32_t id) {
               checkpoints::extend_lease(asked,
                                         std::chrono::milliseconds(self->state.opts.node_timeout_ms));
@@ -138,7 +150,7 @@ caf::behavior node_behavior(node_self* self, caf::actor manager, const job_graph
             [self](caf::error& e) {
               auto& st = self->state;
               st.end->how = node_end::refused;
-              st.end->reason = self->system().render(e);
+              st.end->reason = describe(self->system(), e);
               self->quit();
             });
   return {

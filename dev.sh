@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Sluice developer entry point: installs what is missing, builds (Release) into build/, then
 #   ./dev.sh demo   runs the main demo (word count over the King James Bible)
+#   ./dev.sh cluster-demo   the same job on a coordinator and two workers (processes on loopback)
 #   ./dev.sh test   runs the whole CTest suite (add -L/-LE arguments to pick labels)
 #   ./dev.sh build  only builds
 #   ./dev.sh bench  builds and runs the benchmarks under bench/
@@ -47,6 +48,24 @@ case "$cmd" in
     exec ./build/examples/wordcount --input examples/data/kjv.txt --output build/demo-wordcount \
       --parallelism 2 --top 15 --progress "$@"
     ;;
+  cluster-demo)
+    build
+    out=build/demo-cluster
+    log=$(mktemp -d)
+    trap 'kill $(jobs -p) 2>/dev/null || true; rm -rf "$log"' EXIT
+    ./build/examples/wordcount --role coordinator --listen 127.0.0.1:0 --min-workers 2 \
+      --input examples/data/kjv.txt --output "$out" --checkpoint-dir "$out.checkpoints" \
+      --from-scratch --parallelism 2 --top 15 "$@" 2> >(tee "$log/coordinator" >&2) &
+    coordinator=$!
+    for _ in $(seq 100); do grep -q "listening on" "$log/coordinator" 2>/dev/null && break; sleep 0.1; done
+    port=$(sed -n 's/.*coordinator listening on [^ ]*:\([0-9]*\).*/\1/p' "$log/coordinator")
+    [ -n "$port" ] || { echo "dev.sh: the coordinator did not start" >&2; exit 1; }
+    for w in 1 2; do
+      ./build/examples/wordcount --role worker --join "127.0.0.1:$port" --slots 1 \
+        2> >(sed "s/^/[worker $w] /" >&2) &
+    done
+    wait "$coordinator"
+    ;;
   test)
     build
     cd build && exec ctest --output-on-failure --timeout 600 "$@"
@@ -55,5 +74,5 @@ case "$cmd" in
     build
     for b in build/bench/bench_*; do "$b" "$@"; done
     ;;
-  *) echo "usage: ./dev.sh demo|test|build|bench" >&2; exit 2 ;;
+  *) echo "usage: ./dev.sh demo|cluster-demo|test|build|bench" >&2; exit 2 ;;
 esac

@@ -47,6 +47,13 @@ std::optional<std::vector<std::string>> fetch_job_args(const job_options& o, std
 /// what it reads there when it joins.
 inline constexpr const char* checkpoint_dir_token_file = "_coordinator.token";
 
+/// The RocksDB working directory of attempt `attempt` on worker `node` under `state_dir`
+/// (each attempt of each worker has its own: a hung worker may still hold its files open).
+std::string attempt_state_dir(const std::string& state_dir, const std::string& node,
+                              uint64_t attempt);
+/// Removes every attempt_state_dir of `node` under `state_dir` (a lost worker's leftovers).
+void remove_attempt_state_dirs(const std::string& state_dir, const std::string& node);
+
 struct coordinator_options;
 struct job_outcome;
 

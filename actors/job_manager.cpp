@@ -72,9 +72,12 @@ void end_job(manager_self* self, job_outcome out) {
   auto& st = self->state;
   st.ph = phase::over;
   out.restarts = st.restarts;
-  for (auto& w : st.workers)
+  for (auto& w : st.workers) {
     if (w.alive)
       self->send(w.node, finished_atom::value, out.ok);
+    else if (!st.base->options.state_dir.empty())  // lost: it could not clean up after itself
+      remove_attempt_state_dirs(st.base->options.state_dir, w.name);
+  }
   st.outcome = std::move(out);
   // Give the finished messages a moment on the wire before the promise ends the process.
   self->delayed_send(self, std::chrono::milliseconds(100), done_atom::value);

@@ -66,6 +66,34 @@ std::string check_cluster_options(const job_options& o) {
   return {};
 }
 
+namespace {
+
+std::string node_tag(const std::string& node) {
+  auto tag = node;
+  for (auto& c : tag)
+    if (c == ':' || c == '/')
+      c = '-';
+  return tag + "-a";
+}
+
+}  // namespace
+
+std::string attempt_state_dir(const std::string& state_dir, const std::string& node,
+                              uint64_t attempt) {
+  return state_dir + "/" + node_tag(node) + std::to_string(attempt);
+}
+
+void remove_attempt_state_dirs(const std::string& state_dir, const std::string& node) {
+  auto prefix = node_tag(node);
+  std::error_code ec;
+  for (const auto& e : std::filesystem::directory_iterator(state_dir, ec)) {
+    auto name = e.path().filename().string();
+    if (name.rfind(prefix, 0) == 0 &&
+        name.find_first_not_of("0123456789", prefix.size()) == std::string::npos)
+      std::filesystem::remove_all(e.path(), ec);
+  }
+}
+
 void configure_network(caf::actor_system_config& cfg, const job_options& o) {
   register_wire_types(cfg);
   cfg.load<caf::io::middleman>();

@@ -90,11 +90,7 @@ std::shared_ptr<const physical_plan> plan_for(node_self* self, uint64_t attempt,
   if (!po.state_dir.empty()) {
     // Each attempt of each worker has its own RocksDB working directory: a hung worker that
     // is declared dead may still hold its files open.
-    std::string tag = st.node_name;
-    for (auto& c : tag)
-      if (c == ':' || c == '/')
-        c = '-';
-    po.state_dir += "/" + tag + "-a" + std::to_string(attempt);
+    po.state_dir = attempt_state_dir(po.state_dir, st.node_name, attempt);
     st.state_dirs.push_back(po.state_dir);
   }
   auto plan = std::make_shared<physical_plan>(build_plan(*st.graph, po));

@@ -30,27 +30,18 @@
 #include <CLI/CLI.hpp>
 #include <librdkafka/rdkafka.h>
 
+#include "bench/harness.hpp"
 #include "connectors/kafka_job.hpp"
 #include "sluice/sluice.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
+using namespace sluice::bench;
 
 /// fetch.wait.max.ms of every consumer: the development broker answers a fetch only when this
 /// expires if no data was there when it arrived (real brokers answer as soon as data comes), so
 /// librdkafka's 500 ms default would dominate the latency figures.
 int fetch_wait_ms = 5;
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-std::string load_average() {
-  std::ifstream f("/proc/loadavg");
-  std::string one;
-  return f >> one ? one : std::string{"?"};
-}
 
 int64_t now_ns() {
   return std::chrono::duration_cast<std::chrono::nanoseconds>(clock_type::now().time_since_epoch()).count();

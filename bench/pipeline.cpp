@@ -20,31 +20,12 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/harness.hpp"
 #include "sluice/sluice.hpp"
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-/// CPU time (user + system) of the whole process so far. It depends much less than wall time on
-/// what else runs on the machine, so it shows how much work a run costs.
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-/// The 1-minute load average, printed so that a noisy run can be told apart.
-std::string load_average() {
-  std::ifstream f("/proc/loadavg");
-  std::string one;
-  return f >> one ? one : std::string{"?"};
-}
+using namespace sluice::bench;
 
 struct bench_options {
   uint64_t records = 100'000'000;
@@ -138,12 +119,6 @@ timed_tally run_pipeline(uint32_t parallelism, bool exchange, const bench_option
     throw std::runtime_error("the generator emitted " + std::to_string(r.source_records) +
                              " records, expected " + std::to_string(b.records));
   return {secs, tally{totals->kept.load(), totals->checksum.load()}};
-}
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  auto n = xs.size();
-  return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
 }
 
 struct config {

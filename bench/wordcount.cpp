@@ -24,6 +24,7 @@
 
 #include <CLI/CLI.hpp>
 
+#include "bench/harness.hpp"
 #include "connectors/file_source.hpp"
 #include "examples/words.hpp"
 #include "sluice/sluice.hpp"
@@ -32,27 +33,7 @@ namespace fs = std::filesystem;
 
 namespace {
 
-using clock_type = std::chrono::steady_clock;
-
-double seconds_since(clock_type::time_point t0) {
-  return std::chrono::duration<double>(clock_type::now() - t0).count();
-}
-
-/// CPU time (user + system) of the whole process so far. It depends much less than wall time on
-/// what else runs on the machine, so it shows how much work a run costs.
-double cpu_seconds() {
-  rusage u{};
-  ::getrusage(RUSAGE_SELF, &u);
-  auto s = [](const timeval& t) { return static_cast<double>(t.tv_sec) + t.tv_usec / 1e6; };
-  return s(u.ru_utime) + s(u.ru_stime);
-}
-
-/// The 1-minute load average, printed so that a noisy run can be told apart.
-std::string load_average() {
-  std::ifstream f("/proc/loadavg");
-  std::string one;
-  return f >> one ? one : std::string{"?"};
-}
+using namespace sluice::bench;
 
 struct bench_options {
   double size_mb = 100;
@@ -246,12 +227,6 @@ pipeline_result run_pipeline(const std::string& input, uint32_t parallelism, con
 }
 
 // -- report -------------------------------------------------------------------------------------
-
-double median(std::vector<double> xs) {
-  std::sort(xs.begin(), xs.end());
-  auto n = xs.size();
-  return n % 2 ? xs[n / 2] : (xs[n / 2 - 1] + xs[n / 2]) / 2;
-}
 
 struct series {
   std::string name;

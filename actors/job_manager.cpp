@@ -9,6 +9,7 @@
 
 #include <cstdio>
 #include <fstream>
+#include <optional>
 #include <random>
 
 #include "actors/coordinator.hpp"
@@ -56,6 +57,7 @@ struct manager_state {
   std::string dir_token;  // written into the checkpoint directory; workers must read it back
   caf::response_promise promise;
   job_outcome outcome;
+  std::optional<std::chrono::steady_clock::time_point> first_started;  // of attempt 1
 };
 
 using manager_self = caf::stateful_actor<manager_state>;
@@ -72,6 +74,10 @@ void end_job(manager_self* self, job_outcome out) {
   auto& st = self->state;
   st.ph = phase::over;
   out.restarts = st.restarts;
+  if (st.first_started)  // the whole job, restarts included, not only the last attempt
+    out.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() -
+                                                *st.first_started)
+                      .count();
   for (auto& w : st.workers) {
     if (w.alive)
       self->send(w.node, finished_atom::value, out.ok);
@@ -192,6 +198,8 @@ void start_attempt(manager_self* self, const std::vector<uint32_t>& live,
   }
   ++st.attempt;
   st.started_once = true;
+  if (!st.first_started)
+    st.first_started = std::chrono::steady_clock::now();
   st.ph = phase::deploying;
   auto co = st.co;
   co.first_checkpoint_id = first_id;

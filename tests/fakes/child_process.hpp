@@ -2,12 +2,15 @@
 // environment in, stdin from /dev/null; stdout and stderr to files, read back; exit code or
 // signal out. The test may SIGKILL the process at a chosen moment or on an event it watches for.
 // Every wait has a hang guard (a process still running then is killed and reported as hung): the
-// guard only stops a stuck test, nothing asserts on how long a run took. Not thread-safe: one
-// test thread starts and waits for its own processes.
+// guard only stops a stuck test, nothing asserts on how long a run took. A child is SIGKILLed when
+// the test process ends (PR_SET_PDEATHSIG), so a crashed or timed-out test leaks no process. Not
+// thread-safe: one test thread starts and waits for its own processes (the death signal follows
+// the thread that started the child).
 #pragma once
 
 #include <fcntl.h>
 #include <signal.h>
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
@@ -110,17 +113,22 @@ inline std::vector<char*> c_strings(std::vector<std::string>& xs) {
   return out;
 }
 
-/// Forks and execs `l` with stdout and stderr to `out_path` and `err_path`.
+/// Forks and execs `l` with stdout and stderr to `out_path` and `err_path`. The child dies with
+/// the test process.
 inline pid_t start(const launch& l, const std::string& out_path, const std::string& err_path) {
   std::vector<std::string> argv_s{l.binary};
   argv_s.insert(argv_s.end(), l.args.begin(), l.args.end());
   auto env_s = child_environment(l.env);
   auto argv = c_strings(argv_s);  // prepared before fork: the child only calls async-safe functions
   auto envp = c_strings(env_s);
+  pid_t parent = ::getpid();
   pid_t pid = ::fork();
   if (pid < 0)
     throw std::runtime_error(std::string{"fork failed: "} + std::strerror(errno));
   if (pid == 0) {
+    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+    if (::getppid() != parent)  // the test ended before the death signal was armed
+      ::_exit(125);
     int in = ::open("/dev/null", O_RDONLY);
     int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
     int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
@@ -133,6 +141,13 @@ inline pid_t start(const launch& l, const std::string& out_path, const std::stri
     ::_exit(127);
   }
   return pid;
+}
+
+/// Sets how it ended (`exited`, `code`, `signal`) from a waitpid status.
+inline void record_status(run_result& r, int status) {
+  r.exited = WIFEXITED(status);
+  r.code = r.exited ? WEXITSTATUS(status) : -1;
+  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
 }
 
 /// Starts `l` and waits for it until `kill_now(elapsed)` holds (SIGKILL then, by the test) or
@@ -170,9 +185,7 @@ inline run_result supervise(const launch& l,
     std::this_thread::sleep_for(std::chrono::milliseconds(1));
   }
   r.ran = std::chrono::duration_cast<std::chrono::milliseconds>(clock_type::now() - started);
-  r.exited = WIFEXITED(status);
-  r.code = r.exited ? WEXITSTATUS(status) : -1;
-  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
+  record_status(r, status);
   r.out = read_file(out_path);
   r.err = read_file(err_path);
   return r;

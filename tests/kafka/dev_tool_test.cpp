@@ -8,10 +8,11 @@
 #include "tests/kafka/support.hpp"
 
 using namespace sluice::kafka_test;
+using namespace sluice::test;
 
 namespace {
 
-run_result shell(const std::string& command) { return run_process("/bin/sh", {{"-c", command}}); }
+run_result shell(const std::string& command) { return run("/bin/sh", {"-c", command}); }
 
 }  // namespace
 
@@ -38,7 +39,7 @@ BOOST_AUTO_TEST_CASE(serves_its_topics_to_kcat_and_stops_on_sigterm) {
 
 BOOST_AUTO_TEST_CASE(a_malformed_topic_is_named_on_one_line) {
   for (std::string bad : {"in:0", "in:x", "bad name:2", ":3"}) {
-    auto r = run_process(sluice_tool, {{"kafka-dev", "--topic", bad}, {}, {}, std::chrono::seconds(30)});
+    auto r = run(sluice_tool, {"kafka-dev", "--topic", bad}, {}, std::chrono::seconds(30));
     BOOST_TEST((r.exited && r.code == 1), bad << ": " << r.describe());
     BOOST_TEST(std::count(r.err.begin(), r.err.end(), '\n') == 1, r.err);
     BOOST_TEST(r.err.rfind("sluice: error: --topic: ", 0) == 0u, r.err);
@@ -47,9 +48,9 @@ BOOST_AUTO_TEST_CASE(a_malformed_topic_is_named_on_one_line) {
 }
 
 BOOST_AUTO_TEST_CASE(help_lists_kafka_dev_and_its_flags) {
-  auto top = run_process(sluice_tool, {{"--help"}});
+  auto top = run(sluice_tool, {"--help"});
   BOOST_TEST(top.out.find("kafka-dev") != std::string::npos, top.out);
-  auto sub = run_process(sluice_tool, {{"kafka-dev", "--help"}});
+  auto sub = run(sluice_tool, {"kafka-dev", "--help"});
   BOOST_TEST(sub.succeeded());
   for (const char* flag : {"--brokers", "--topic"})
     BOOST_TEST(sub.out.find(flag) != std::string::npos, flag);

@@ -8,12 +8,16 @@
 
 #include <chrono>
 
+#include "tests/fakes/rng.hpp"
 #include "tests/kafka/ledger.hpp"
 #include "tests/kafka/support.hpp"
 
 using namespace sluice::kafka_test;
+using namespace sluice::test;
 
 namespace {
+
+const std::chrono::seconds hang_guard{120};
 
 /// One run of the job: an optional fault point (SLUICE_FAULT) or kill time.
 struct planned_run {
@@ -27,7 +31,7 @@ struct job_runs {
 };
 
 /// Produces `l`, then runs the job once per planned run and again until it ends by itself.
-job_runs run_until_done(const dev_broker& broker, const ledger& l, const scratch_dir& dir,
+job_runs run_until_done(const dev_broker& broker, const ledger& l, const temp_dir& dir,
                         const std::vector<planned_run>& plan) {
   produce(broker.bootstrap(), "tx", l.messages);
   std::vector<std::string> args{"--kafka-brokers", broker.bootstrap(), "--kafka-input", "tx",
@@ -36,14 +40,14 @@ job_runs run_until_done(const dev_broker& broker, const ledger& l, const scratch
                                 "--parallelism", "2", "--dead-letter-dir", dir / "dead-letters"};
   job_runs out;
   for (std::size_t i = 0; i < plan.size() + 10; ++i) {
-    run_options o;
-    o.args = args;
+    launch l{account_balances, args, {}, ""};
+    std::optional<std::chrono::milliseconds> kill_after;
     if (i < plan.size()) {
       if (!plan[i].fault.empty())
-        o.env.push_back("SLUICE_FAULT=" + plan[i].fault);
-      o.kill_after = plan[i].kill_after;
+        l.env.push_back("SLUICE_FAULT=" + plan[i].fault);
+      kill_after = plan[i].kill_after;
     }
-    auto r = run_process(account_balances, o);
+    auto r = kill_after ? run_and_kill_at(l, *kill_after, hang_guard) : run_to_end(l, hang_guard);
     out.all_stderr += "--- run " + std::to_string(i + 1) + ": " + r.describe() + "\n";
     BOOST_REQUIRE_MESSAGE(!r.hung, "run " << i + 1 << " hung: " << r.describe());
     BOOST_REQUIRE_MESSAGE(r.succeeded() || !r.exited,
@@ -56,7 +60,7 @@ job_runs run_until_done(const dev_broker& broker, const ledger& l, const scratch
   return out;
 }
 
-void expect_exactly_once(const dev_broker& broker, const ledger& l, const scratch_dir& dir,
+void expect_exactly_once(const dev_broker& broker, const ledger& l, const temp_dir& dir,
                          const job_runs& runs) {
   auto out = consume_all(broker.bootstrap(), "balances");
   auto problems = check_output(l, out);
@@ -76,7 +80,7 @@ BOOST_AUTO_TEST_SUITE(exactly_once)
 
 BOOST_AUTO_TEST_CASE(kills_at_the_sink_fault_points_lose_and_duplicate_nothing) {
   dev_broker broker{{"tx:4", "balances:4"}};
-  scratch_dir dir;
+  temp_dir dir;
   auto l = make_ledger(11, 40000, 24, 997);
   // Each fault stops one run; the next run restores and goes on. mid_publish always fires (every
   // message passes it); mid_recovery then fires inside the restart's republishing.
@@ -99,7 +103,7 @@ BOOST_AUTO_TEST_CASE(kills_at_the_sink_fault_points_lose_and_duplicate_nothing) 
 
 BOOST_AUTO_TEST_CASE(random_kills_lose_and_duplicate_nothing) {
   dev_broker broker{{"tx:4", "balances:4"}};
-  scratch_dir dir;
+  temp_dir dir;
   auto l = make_ledger(23, 40000, 24, 1999);
   rng r{20251125};
   std::vector<planned_run> plan;
@@ -117,13 +121,13 @@ BOOST_AUTO_TEST_CASE(random_kills_lose_and_duplicate_nothing) {
 
 BOOST_AUTO_TEST_CASE(at_least_once_loses_nothing_and_publishes_without_checkpoint_delay) {
   dev_broker broker{{"tx:4", "balances:4"}};
-  scratch_dir dir;
+  temp_dir dir;
   auto l = make_ledger(5, 5000, 8, 0);
   produce(broker.bootstrap(), "tx", l.messages);
-  auto r = run_process(account_balances,
-                       {{"--kafka-brokers", broker.bootstrap(), "--kafka-input", "tx", "--kafka-output",
-                         "balances", "--kafka-bounded", "--kafka-delivery", "at-least-once",
-                         "--checkpoint-dir", dir / "checkpoints", "--parallelism", "2"}});
+  auto r = run(account_balances,
+               {"--kafka-brokers", broker.bootstrap(), "--kafka-input", "tx", "--kafka-output",
+                "balances", "--kafka-bounded", "--kafka-delivery", "at-least-once",
+                "--checkpoint-dir", dir / "checkpoints", "--parallelism", "2"});
   BOOST_REQUIRE_MESSAGE(r.succeeded(), r.describe());
   auto out = consume_all(broker.bootstrap(), "balances");
   BOOST_TEST(out.size() == l.txns.size());

@@ -4,11 +4,14 @@
 #include <set>
 #include <sstream>
 
+#include "tests/fakes/rng.hpp"
+#include "tests/fakes/temp_dir.hpp"
+
 namespace sluice::kafka_test {
 
 ledger make_ledger(uint64_t seed, std::size_t n, std::size_t accounts, std::size_t malformed_every) {
   ledger l;
-  rng r{seed};
+  test::rng r{seed};
   for (std::size_t i = 0; i < n; ++i) {
     if (malformed_every > 0 && i % malformed_every == malformed_every - 1) {
       auto bad = "t" + std::to_string(i) + (i % 2 ? ",no-amount" : ",acct1,12x");
@@ -122,7 +125,7 @@ std::vector<std::string> check_dead_letters(const ledger& l, const std::string& 
     auto name = e.path().filename().string();
     if (name.empty() || name[0] == '.')
       continue;  // in progress: not committed
-    std::istringstream in(read_file(e.path().string()));
+    std::istringstream in(test::read_file(e.path().string()));
     for (std::string line; std::getline(in, line);) {
       auto tab = line.find('\t');
       ++seen[tab == std::string::npos ? line : line.substr(tab + 1)];

@@ -47,7 +47,7 @@ struct sink_fixture : cluster_fixture {
       std::this_thread::sleep_for(std::chrono::milliseconds(10));
     }
   }
-  scratch_dir dir;
+  test::temp_dir dir;
 };
 
 void add_numbered(kafka_writer& w, std::size_t first, std::size_t n) {

@@ -1,71 +1,21 @@
 #include "tests/kafka/support.hpp"
 
-#include <fcntl.h>
 #include <signal.h>
-#include <sys/prctl.h>
 #include <sys/wait.h>
-#include <unistd.h>
 
-#include <cstdlib>
-#include <cstring>
-#include <fstream>
-#include <iterator>
+#include <chrono>
+#include <filesystem>
 #include <sstream>
 #include <stdexcept>
 #include <thread>
 
 #include <nlohmann/json.hpp>
 
-extern char** environ;
-
 namespace sluice::kafka_test {
 
 namespace {
 
 using clock_type = std::chrono::steady_clock;
-
-std::vector<char*> c_strings(std::vector<std::string>& xs) {
-  std::vector<char*> out;
-  for (auto& x : xs)
-    out.push_back(x.data());
-  out.push_back(nullptr);
-  return out;
-}
-
-/// Starts `binary`; stdout and stderr to the given files. The child dies with the test process.
-pid_t spawn(const std::string& binary, const std::vector<std::string>& args,
-            const std::vector<std::string>& extra_env, const std::string& out_path,
-            const std::string& err_path) {
-  std::vector<std::string> argv_s{binary};
-  argv_s.insert(argv_s.end(), args.begin(), args.end());
-  std::vector<std::string> env_s;
-  for (char** e = environ; *e; ++e)
-    if (std::strncmp(*e, "SLUICE_FAULT=", 13) != 0)
-      env_s.emplace_back(*e);
-  env_s.insert(env_s.end(), extra_env.begin(), extra_env.end());
-  auto argv = c_strings(argv_s);
-  auto envp = c_strings(env_s);
-  pid_t parent = ::getpid();
-  pid_t pid = ::fork();
-  if (pid < 0)
-    throw std::runtime_error(std::string{"fork failed: "} + std::strerror(errno));
-  if (pid == 0) {
-    ::prctl(PR_SET_PDEATHSIG, SIGKILL);
-    if (::getppid() != parent)
-      ::_exit(125);
-    int in = ::open("/dev/null", O_RDONLY);
-    int out = ::open(out_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    int err = ::open(err_path.c_str(), O_WRONLY | O_CREAT | O_TRUNC, 0644);
-    if (in < 0 || out < 0 || err < 0)
-      ::_exit(126);
-    ::dup2(in, STDIN_FILENO);
-    ::dup2(out, STDOUT_FILENO);
-    ::dup2(err, STDERR_FILENO);
-    ::execve(binary.c_str(), argv.data(), envp.data());
-    ::_exit(127);
-  }
-  return pid;
-}
 
 /// The client writes bytes as latin-1 code points; JSON hands them back as UTF-8: undo that.
 std::string latin1_bytes(const std::string& utf8) {
@@ -84,77 +34,7 @@ std::string latin1_bytes(const std::string& utf8) {
   return out;
 }
 
-void fill_status(run_result& r, int status) {
-  r.exited = WIFEXITED(status);
-  r.code = r.exited ? WEXITSTATUS(status) : -1;
-  r.signal = WIFSIGNALED(status) ? WTERMSIG(status) : 0;
-}
-
 }  // namespace
-
-scratch_dir::scratch_dir() {
-  auto tmpl = (std::filesystem::temp_directory_path() / "sluice-kafka-XXXXXX").string();
-  if (!::mkdtemp(tmpl.data()))
-    throw std::runtime_error("mkdtemp failed for " + tmpl);
-  path_ = tmpl;
-}
-
-scratch_dir::~scratch_dir() {
-  if (std::getenv("SLUICE_KEEP_SCRATCH"))
-    return;
-  std::error_code ec;
-  std::filesystem::remove_all(path_, ec);
-}
-
-std::string read_file(const std::string& path) {
-  std::ifstream f(path, std::ios::binary);
-  if (!f)
-    throw std::runtime_error("cannot read " + path);
-  return {std::istreambuf_iterator<char>(f), std::istreambuf_iterator<char>()};
-}
-
-void write_file(const std::string& path, const std::string& bytes) {
-  std::ofstream f(path, std::ios::binary | std::ios::trunc);
-  f << bytes;
-  if (!f)
-    throw std::runtime_error("cannot write " + path);
-}
-
-std::string run_result::describe() const {
-  std::string s = exited ? "exit " + std::to_string(code) : "signal " + std::to_string(signal);
-  if (killed_by_test)
-    s += " (sent by the test)";
-  if (hung)
-    s += " (hung: killed by the hang guard)";
-  return s + "; stderr: " + err.substr(0, 3000);
-}
-
-run_result run_process(const std::string& binary, const run_options& o) {
-  scratch_dir io;
-  pid_t pid = spawn(binary, o.args, o.env, io / "out", io / "err");
-  run_result r;
-  auto started = clock_type::now();
-  int status = 0;
-  for (;;) {
-    pid_t done = ::waitpid(pid, &status, WNOHANG);
-    if (done == pid)
-      break;
-    auto elapsed = clock_type::now() - started;
-    bool kill_now = o.kill_after && elapsed >= *o.kill_after;
-    if (kill_now || elapsed >= o.limit) {
-      ::kill(pid, SIGKILL);
-      ::waitpid(pid, &status, 0);
-      r.killed_by_test = kill_now;
-      r.hung = !kill_now;
-      break;
-    }
-    std::this_thread::sleep_for(std::chrono::milliseconds(2));
-  }
-  fill_status(r, status);
-  r.out = read_file(io / "out");
-  r.err = read_file(io / "err");
-  return r;
-}
 
 dev_broker::dev_broker(const std::vector<std::string>& topics, int brokers) {
   std::vector<std::string> args{"kafka-dev", "--brokers", std::to_string(brokers)};
@@ -162,12 +42,12 @@ dev_broker::dev_broker(const std::vector<std::string>& topics, int brokers) {
     args.push_back("--topic");
     args.push_back(t);
   }
-  pid_ = spawn(sluice_tool, args, {}, io_ / "out", io_ / "err");
+  pid_ = test::child_process_detail::start({sluice_tool, args, {}, ""}, out_path(), err_path());
   auto deadline = clock_type::now() + std::chrono::seconds(30);
   const std::string prefix = "bootstrap.servers=";
   while (clock_type::now() < deadline) {
     std::error_code ec;
-    auto out = std::filesystem::exists(io_ / "out", ec) ? read_file(io_ / "out") : std::string{};
+    auto out = std::filesystem::exists(out_path(), ec) ? test::read_file(out_path()) : std::string{};
     if (auto nl = out.find('\n'); nl != std::string::npos) {
       if (out.rfind(prefix, 0) != 0)
         throw std::runtime_error("sluice kafka-dev printed '" + out.substr(0, nl) + "' first");
@@ -177,15 +57,15 @@ dev_broker::dev_broker(const std::vector<std::string>& topics, int brokers) {
     int status = 0;
     if (::waitpid(pid_, &status, WNOHANG) == pid_) {
       pid_ = -1;
-      throw std::runtime_error("sluice kafka-dev ended at start: " + read_file(io_ / "err"));
+      throw std::runtime_error("sluice kafka-dev ended at start: " + test::read_file(err_path()));
     }
     std::this_thread::sleep_for(std::chrono::milliseconds(10));
   }
   throw std::runtime_error("sluice kafka-dev printed no bootstrap line (hang guard)");
 }
 
-run_result dev_broker::stop() {
-  run_result r;
+test::run_result dev_broker::stop() {
+  test::run_result r;
   if (pid_ < 0)
     return r;
   ::kill(pid_, SIGTERM);
@@ -203,9 +83,9 @@ run_result dev_broker::stop() {
     std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
   pid_ = -1;
-  fill_status(r, status);
-  r.out = read_file(io_ / "out");
-  r.err = read_file(io_ / "err");
+  test::child_process_detail::record_status(r, status);
+  r.out = test::read_file(out_path());
+  r.err = test::read_file(err_path());
   return r;
 }
 
@@ -213,21 +93,21 @@ dev_broker::~dev_broker() { stop(); }
 
 void produce(const std::string& bootstrap, const std::string& topic,
              const std::vector<std::pair<std::string, std::string>>& messages) {
-  scratch_dir dir;
+  test::temp_dir dir;
   std::string text;
   for (const auto& [k, v] : messages) {
     if (k.find_first_of("\t\n") != std::string::npos || v.find('\n') != std::string::npos)
       throw std::invalid_argument("produce: keys have no tab or newline, values no newline");
     text += k + "\t" + v + "\n";
   }
-  write_file(dir / "messages", text);
-  auto r = run_process(python, {{client_script, "produce", bootstrap, topic, dir / "messages"}});
+  test::write_file(dir / "messages", text);
+  auto r = test::run(python, {client_script, "produce", bootstrap, topic, dir / "messages"});
   if (!r.succeeded())
     throw std::runtime_error("kafka_client.py produce failed: " + r.describe());
 }
 
 std::vector<message> consume_all(const std::string& bootstrap, const std::string& topic) {
-  auto r = run_process(python, {{client_script, "consume", bootstrap, topic}});
+  auto r = test::run(python, {client_script, "consume", bootstrap, topic});
   if (!r.succeeded())
     throw std::runtime_error("kafka_client.py consume failed: " + r.describe());
   std::vector<message> out;
@@ -245,13 +125,6 @@ std::vector<message> consume_all(const std::string& bootstrap, const std::string
     out.push_back(std::move(m));
   }
   return out;
-}
-
-uint64_t rng::next() {
-  uint64_t z = (s_ += 0x9E3779B97F4A7C15ull);
-  z = (z ^ (z >> 30)) * 0xBF58476D1CE4E5B9ull;
-  z = (z ^ (z >> 27)) * 0x94D049BB133111EBull;
-  return z ^ (z >> 31);
 }
 
 std::vector<std::string> lines_containing(const std::string& text, const std::string& needle) {

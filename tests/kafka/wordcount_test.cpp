@@ -10,6 +10,7 @@
 #include "tests/kafka/support.hpp"
 
 using namespace sluice::kafka_test;
+using namespace sluice::test;
 
 namespace {
 
@@ -46,15 +47,15 @@ std::vector<std::string> kjv_lines(std::size_t n) {
 /// word's counts never decrease along its partition.
 word_counts run_wordcount(const std::vector<std::string>& lines, const std::string& mode) {
   dev_broker broker{{"lines:3", "counts:3"}};
-  scratch_dir dir;
+  temp_dir dir;
   std::vector<std::pair<std::string, std::string>> messages;
   for (const auto& l : lines)
     messages.emplace_back("", l);
   produce(broker.bootstrap(), "lines", messages);
-  auto r = run_process(kafka_wordcount, {{"--kafka-brokers", broker.bootstrap(), "--kafka-input", "lines",
-                                          "--kafka-output", "counts", "--kafka-bounded", "--output-mode", mode,
-                                          "--trigger-ms", "50", "--checkpoint-dir", dir / "ck",
-                                          "--checkpoint-interval-ms", "50", "--parallelism", "2"}});
+  auto r = run(kafka_wordcount, {"--kafka-brokers", broker.bootstrap(), "--kafka-input", "lines",
+                                  "--kafka-output", "counts", "--kafka-bounded", "--output-mode", mode,
+                                  "--trigger-ms", "50", "--checkpoint-dir", dir / "ck",
+                                  "--checkpoint-interval-ms", "50", "--parallelism", "2"});
   BOOST_REQUIRE_MESSAGE(r.succeeded(), r.describe());
   word_counts last;
   for (const auto& m : consume_all(broker.bootstrap(), "counts")) {
@@ -87,14 +88,14 @@ BOOST_AUTO_TEST_CASE(update_mode_ends_with_the_reference_counts) {
 }
 
 BOOST_AUTO_TEST_CASE(the_demos_run_on_an_embedded_broker_with_no_flags) {
-  auto wc = run_process(kafka_wordcount, {{}});
+  auto wc = run(kafka_wordcount, {});
   BOOST_REQUIRE_MESSAGE(wc.succeeded(), wc.describe());
   for (const char* row : {"the\t3\n", "dog\t3\n", "words\t4\n", "Batch: "})
     BOOST_TEST(wc.out.find(row) != std::string::npos, row << " in: " << wc.out);
   BOOST_TEST(wc.err.find("embedded development broker") != std::string::npos, wc.err);
-  scratch_dir dir;
-  auto ab = run_process(account_balances, {{"--kafka-input", "tx", "--kafka-output", "balances",
-                                            "--dead-letter-dir", dir / "dl"}});
+  temp_dir dir;
+  auto ab = run(account_balances, {"--kafka-input", "tx", "--kafka-output", "balances",
+                                   "--dead-letter-dir", dir / "dl"});
   BOOST_REQUIRE_MESSAGE(ab.succeeded(), ab.describe());
   BOOST_TEST(ab.out.find("Topic 'balances' (7 messages)") != std::string::npos, ab.out);
   BOOST_TEST(ab.out.find("alice\tt7,alice,5,755\n") != std::string::npos, ab.out);

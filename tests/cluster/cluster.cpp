@@ -112,6 +112,8 @@ background_process& cluster::start_worker(std::vector<std::string> extra,
   l.args.insert(l.args.end(), opts_.worker_flags.begin(), opts_.worker_flags.end());
   l.args.insert(l.args.end(), extra.begin(), extra.end());
   l.env = std::move(env);
+  if (opts_.adapt_worker)
+    opts_.adapt_worker(l, workers_.size());
   l.log_prefix = job_.log_prefix + "-worker-" + std::to_string(workers_.size());
   workers_.push_back(std::make_unique<background_process>(l));
   return *workers_.back();

@@ -8,6 +8,7 @@
 
 #include <chrono>
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -40,6 +41,9 @@ struct cluster_options {
   uint32_t workers = 2;                   ///< started by start(); also --min-workers
   std::string listen = "127.0.0.1:0";     ///< the coordinator's --listen (port 0: any free port)
   std::vector<std::string> worker_flags;  ///< on every worker's command line (--slots, TLS); none
+  /// Edits each worker's launch just before it starts (its index, counted from 0): to run it
+  /// through a wrapper command (`ip netns exec NS`) or have it join another address; none.
+  std::function<void(test::launch&, std::size_t)> adapt_worker;
 };
 
 /// How every process of a cluster ended, coordinator first.

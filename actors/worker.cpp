@@ -31,6 +31,7 @@ void say(const std::string& line) {
 struct node_end {
   enum { lost, finished, refused } how = lost;
   bool ok = false;
+  bool joined = false;  ///< the coordinator accepted it before the end
   std::string reason;
 };
 
@@ -140,6 +141,7 @@ caf::behavior node_behavior(node_self* self, caf::actor manager, const job_graph
       .then([self, asked = checkpoints::lease_clock_ns()](uint32_t id) {
               checkpoints::extend_lease(asked,
                                         std::chrono::milliseconds(self->state.opts.node_timeout_ms));
+              self->state.end->joined = true;
               say("joined as worker " + std::to_string(id));
               self->send(self, lease_atom::value);
             },
@@ -237,9 +239,15 @@ int run_worker_role(const job_graph& graph, const plan_options& po, const job_op
     say(std::string{"cannot build the job's plan: "} + e.what());
     return 1;
   }
+  using clock = std::chrono::steady_clock;
+  auto join_window = std::chrono::milliseconds(o.join_timeout_ms);
+  auto deadline = clock::now() + join_window;  // to be accepted by a coordinator
   for (;;) {
     std::string error;
-    auto manager = connect_with_retry(sys, at, tls_enabled(o), o.join_timeout_ms, error);
+    auto left = std::chrono::duration_cast<std::chrono::milliseconds>(deadline - clock::now());
+    auto manager = connect_with_retry(sys, at, tls_enabled(o),
+                                      static_cast<uint32_t>(std::max<int64_t>(left.count(), 1)),
+                                      error);
     if (!manager) {
       say("cannot reach the coordinator at " + o.join + " within --join-timeout-ms " +
           std::to_string(o.join_timeout_ms) + ": " + error);
@@ -261,7 +269,18 @@ int run_worker_role(const job_graph& graph, const plan_options& po, const job_op
         say("the coordinator refused this worker: " + end->reason);
         return 1;
       case node_end::lost:
+        // A new window after a loss; a link that broke before the coordinator accepted this
+        // worker keeps the old one. The pause lets the network layer drop the dead link (until
+        // then a reconnect may hand back the dead coordinator's handle at once).
+        if (end->joined)
+          deadline = clock::now() + join_window;
+        if (clock::now() >= deadline) {
+          say("cannot join the coordinator at " + o.join + " within --join-timeout-ms " +
+              std::to_string(o.join_timeout_ms) + ": " + end->reason);
+          return 1;
+        }
         say("re-joining the coordinator at " + o.join);
+        std::this_thread::sleep_for(std::chrono::milliseconds(o.heartbeat_interval_ms));
         break;
     }
   }

@@ -10,7 +10,7 @@ cd "$(dirname "$0")"
 
 PACKAGES=(build-essential cmake pkg-config libcaf-dev librocksdb-dev librdkafka-dev libeigen3-dev
           libboost-test-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
-          libssl-dev openssl kcat python3-kafka)
+          libssl-dev openssl iproute2 kcat python3-kafka)
 
 install_packages() {
   local missing=()

@@ -2,6 +2,7 @@
 
 #include <boost/test/unit_test.hpp>
 
+#include "tests/cluster/support.hpp"
 #include "tests/fault_injection/checkpoint_files.hpp"
 
 namespace sluice::cluster_test {
@@ -58,6 +59,40 @@ loss_outcome check_recovery(const cluster_run& r, std::size_t victim, uint64_t n
   if (!fault_test::expect_exactly_once(job, out.summary + "\n" + r.commands))
     out.ok = false;
   return out;
+}
+
+std::map<std::string, uintmax_t> output_files(const fault_test::ledger_job& job) {
+  auto files = files_in(job.output());
+  for (const auto& [name, size] : files_in(job.dead_letters()))
+    files["dead-letters/" + name] = size;
+  return files;
+}
+
+void expect_no_writes_after_the_end(const std::map<std::string, uintmax_t>& before,
+                                    const fault_test::ledger_job& job, const std::string& who,
+                                    const std::string& its_stderr, loss_outcome& out) {
+  auto changed = file_changes(before, output_files(job));
+  BOOST_TEST(changed.empty(), out.summary << ": after the job ended, " << who
+                                          << " wrote to the output (not fenced):\n"
+                                          << changed << "its stderr:\n"
+                                          << its_stderr);
+  out.ok = out.ok && changed.empty();
+}
+
+void until_conclusive(int required, int max_runs, const std::string& what,
+                      const std::function<loss_outcome(uint64_t seed)>& one_run) {
+  int conclusive = 0, inconclusive = 0;
+  for (uint64_t seed = first_seed(); conclusive < required && conclusive + inconclusive < max_runs;
+       ++seed) {
+    auto a = one_run(seed);
+    (a.conclusive ? conclusive : inconclusive) += 1;
+    BOOST_TEST_MESSAGE(a.summary);
+    if (!a.ok)
+      break;  // the failure is reported; more seeds would only repeat it
+  }
+  BOOST_TEST_MESSAGE(conclusive << " conclusive, " << inconclusive << " inconclusive runs");
+  BOOST_TEST(conclusive >= required, "only " << conclusive << " of " << conclusive + inconclusive
+                                             << " runs " << what);
 }
 
 }  // namespace sluice::cluster_test

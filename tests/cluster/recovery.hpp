@@ -7,6 +7,8 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <functional>
+#include <map>
 #include <optional>
 #include <string>
 
@@ -29,5 +31,21 @@ struct loss_outcome {
 /// checkpoint (0: none, or unknown). The victim's own exit is the caller's to check.
 loss_outcome check_recovery(const cluster_run& r, std::size_t victim, uint64_t newest_at_loss,
                             const fault_test::ledger_job& job, const std::string& label);
+
+/// The output and dead-letter files of `job` with their sizes, in-progress ones too.
+std::map<std::string, uintmax_t> output_files(const fault_test::ledger_job& job);
+
+/// Checks that the output and dead-letter files of `job` (in-progress ones too) are still
+/// `before`, taken when the job ended: the lost worker `who`, woken or reconnected afterwards,
+/// wrote nothing (it was fenced). Updates out.ok.
+void expect_no_writes_after_the_end(const std::map<std::string, uintmax_t>& before,
+                                    const fault_test::ledger_job& job, const std::string& who,
+                                    const std::string& its_stderr, loss_outcome& out);
+
+/// Runs `one_run(seed)` for seeds from first_seed() until `required` runs were conclusive, at
+/// most `max_runs` in all, stopping at the first run whose checks failed; then checks enough
+/// were conclusive. `what` says what a conclusive run did ("killed a worker after ...").
+void until_conclusive(int required, int max_runs, const std::string& what,
+                      const std::function<loss_outcome(uint64_t seed)>& one_run);
 
 }  // namespace sluice::cluster_test

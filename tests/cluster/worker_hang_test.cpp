@@ -30,14 +30,6 @@ enum class resume_at {
   the_restart,  ///< 50 to 400 ms into the second attempt: the old and new attempts overlap
 };
 
-/// The output and dead-letter files of `job`, in-progress ones too.
-std::map<std::string, uintmax_t> output_files(const ledger_job& job) {
-  auto files = files_in(job.output());
-  for (const auto& [name, size] : files_in(job.dead_letters()))
-    files["dead-letters/" + name] = size;
-  return files;
-}
-
 /// One seed: a worker running tasks is stopped a little after the first completed checkpoint.
 loss_outcome hang_a_worker(uint64_t seed, resume_at when) {
   rng g{seed};
@@ -84,29 +76,15 @@ loss_outcome hang_a_worker(uint64_t seed, resume_at when) {
     BOOST_TEST(
         !lines_containing(h.err, "lost the coordinator").empty(),
         out.summary << ": the hung worker did not notice it lost the coordinator: " << h.err);
-  auto changed = file_changes(before, output_files(job));
-  BOOST_TEST(changed.empty(), out.summary << ": after the job ended, the continued worker wrote "
-                                             "to the output (not fenced):\n"
-                                          << changed << "its stderr:\n"
-                                          << h.err);
-  out.ok = out.ok && changed.empty();
+  expect_no_writes_after_the_end(before, job, "the continued worker", h.err, out);
   return out;
 }
 
 void hang_until_conclusive(resume_at when) {
-  int required = required_runs(1);
-  int conclusive = 0, inconclusive = 0;
-  for (uint64_t seed = first_seed(); conclusive < required && inconclusive < 3; ++seed) {
-    auto a = hang_a_worker(seed, when);
-    (a.conclusive ? conclusive : inconclusive) += 1;
-    BOOST_TEST_MESSAGE(a.summary);
-    if (!a.ok)
-      break;  // the failure is reported; more seeds would only repeat it
-  }
-  BOOST_TEST(conclusive >= required, "only " << conclusive
-                                             << " runs hung a worker after a completed "
-                                                "checkpoint and before the job ended ("
-                                             << inconclusive << " inconclusive)");
+  auto required = required_runs(1);
+  until_conclusive(required, required + 3,
+                   "hung a worker after a completed checkpoint and before the job ended",
+                   [when](uint64_t seed) { return hang_a_worker(seed, when); });
 }
 
 }  // namespace

@@ -102,21 +102,10 @@ BOOST_AUTO_TEST_CASE(at_random_times_the_job_recovers_on_the_survivors_exactly_o
     expect_exactly_once(job, "an uninterrupted run on three workers");
     clean_run = r.coordinator.ran;
   }
-  int required = required_runs(2);
-  int conclusive = 0, inconclusive = 0;
-  for (uint64_t seed = first_seed();
-       conclusive < required && conclusive + inconclusive < 4 * required; ++seed) {
-    auto a = kill_a_worker_at_random(seed, clean_run);
-    (a.conclusive ? conclusive : inconclusive) += 1;
-    BOOST_TEST_MESSAGE(a.summary);
-    if (!a.ok)
-      break;  // the failure is reported; more seeds would only repeat it
-  }
-  BOOST_TEST_MESSAGE("worker killed: " << conclusive << " conclusive, " << inconclusive
-                                       << " inconclusive runs (the job ended before the kill, or "
-                                          "no checkpoint had completed)");
-  BOOST_TEST(conclusive >= required, "only " << conclusive << " of " << conclusive + inconclusive
-                                             << " runs were killed after a completed checkpoint");
+  // Inconclusive: the job ended before the kill, or no checkpoint had completed.
+  auto required = required_runs(2);
+  until_conclusive(required, 4 * required, "were killed after a completed checkpoint",
+                   [&](uint64_t seed) { return kill_a_worker_at_random(seed, clean_run); });
 }
 
 BOOST_AUTO_TEST_CASE(after_its_sinks_precommitted_the_job_recovers_exactly_once) {

@@ -36,14 +36,6 @@ enum class heal_at {
   the_end,      ///< after the coordinator ended: the cut-off worker finds no coordinator
 };
 
-/// The output and dead-letter files of `job`, in-progress ones too.
-std::map<std::string, uintmax_t> output_files(const ledger_job& job) {
-  auto files = files_in(job.output());
-  for (const auto& [name, size] : files_in(job.dead_letters()))
-    files["dead-letters/" + name] = size;
-  return files;
-}
-
 /// The cut-off worker, healed: it noticed the loss, then re-joined and ended with the job (exit
 /// 0), or gave up (exit 1, saying why). `out` records failures.
 void check_cut_off_worker(const run_result& w, loss_outcome& out) {
@@ -115,29 +107,15 @@ loss_outcome partition_a_worker(uint64_t seed, heal_at when) {
     out.ok = out.ok && lost;
   }
   check_cut_off_worker(r.workers[*victim], out);
-  auto changed = file_changes(before, output_files(job));
-  BOOST_TEST(changed.empty(), out.summary << ": after the job ended, the cut-off worker wrote to "
-                                             "the output (not fenced):\n"
-                                          << changed << "its stderr:\n"
-                                          << r.workers[*victim].err);
-  out.ok = out.ok && changed.empty();
+  expect_no_writes_after_the_end(before, job, "the cut-off worker", r.workers[*victim].err, out);
   return out;
 }
 
 void partition_until_conclusive(heal_at when) {
-  int required = required_runs(1);
-  int conclusive = 0, inconclusive = 0;
-  for (uint64_t seed = first_seed(); conclusive < required && inconclusive < 3; ++seed) {
-    auto a = partition_a_worker(seed, when);
-    (a.conclusive ? conclusive : inconclusive) += 1;
-    BOOST_TEST_MESSAGE(a.summary);
-    if (!a.ok)
-      break;  // the failure is reported; more seeds would only repeat it
-  }
-  BOOST_TEST(conclusive >= required, "only " << conclusive
-                                             << " runs cut a worker off after a completed "
-                                                "checkpoint and before the job ended ("
-                                             << inconclusive << " inconclusive)");
+  auto required = required_runs(1);
+  until_conclusive(required, required + 3,
+                   "cut a worker off after a completed checkpoint and before the job ended",
+                   [when](uint64_t seed) { return partition_a_worker(seed, when); });
 }
 
 }  // namespace

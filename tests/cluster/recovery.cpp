@@ -61,6 +61,22 @@ loss_outcome check_recovery(const cluster_run& r, std::size_t victim, uint64_t n
   return out;
 }
 
+std::optional<std::size_t> worker_once_a_checkpoint_completed(cluster& c,
+                                                              const fault_test::ledger_job& job,
+                                                              uint32_t joined_as) {
+  std::optional<std::size_t> worker;
+  BOOST_TEST_REQUIRE(c.coordinator().wait_until(
+                         [&] {
+                           worker = c.worker_joined_as(joined_as);
+                           return worker && newest_checkpoint(job.checkpoints()) > 0;
+                         },
+                         event_guard),
+                     "no worker joined as " << joined_as << " or no checkpoint completed: "
+                                            << c.coordinator().err() << "\n"
+                                            << c.commands());
+  return worker;
+}
+
 std::map<std::string, uintmax_t> output_files(const fault_test::ledger_job& job) {
   auto files = files_in(job.output());
   for (const auto& [name, size] : files_in(job.dead_letters()))

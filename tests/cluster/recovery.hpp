@@ -32,6 +32,12 @@ struct loss_outcome {
 loss_outcome check_recovery(const cluster_run& r, std::size_t victim, uint64_t newest_at_loss,
                             const fault_test::ledger_job& job, const std::string& label);
 
+/// Waits (hang guard) until the worker that joined as `joined_as` is known and a checkpoint of
+/// `job` completed; returns that worker's index. Fails the test (REQUIRE) otherwise.
+std::optional<std::size_t> worker_once_a_checkpoint_completed(cluster& c,
+                                                              const fault_test::ledger_job& job,
+                                                              uint32_t joined_as);
+
 /// The output and dead-letter files of `job` with their sizes, in-progress ones too.
 std::map<std::string, uintmax_t> output_files(const fault_test::ledger_job& job);
 

@@ -42,16 +42,7 @@ loss_outcome hang_a_worker(uint64_t seed, resume_at when) {
   cluster c{job.next_run(), o};
   c.start();
   auto used = static_cast<uint32_t>(g.below(2));  // join order: workers 0 and 1 hold the slots
-  std::optional<std::size_t> victim;
-  BOOST_TEST_REQUIRE(c.coordinator().wait_until(
-                         [&] {
-                           victim = c.worker_joined_as(used);
-                           return victim && newest_checkpoint(job.checkpoints()) > 0;
-                         },
-                         event_guard),
-                     "no worker joined as "
-                         << used << " or no checkpoint completed: " << c.coordinator().err() << "\n"
-                         << c.commands());
+  auto victim = worker_once_a_checkpoint_completed(c, job, used);
   std::this_thread::sleep_for(milliseconds(g.below(150)));
   auto newest = newest_checkpoint(job.checkpoints());
   auto& hung = c.worker(*victim);

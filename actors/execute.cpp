@@ -157,22 +157,22 @@ std::string choose_restore(const job_options& o, const actors::plan_options& po,
   return {};
 }
 
-/// --role worker: serves the coordinator until the job ends, then ends the process.
-[[noreturn]] void serve_as_worker(const job_graph& graph, const job_options& o) {
+/// --role worker: serves the coordinator until the job ends.
+job_result serve_as_worker(const job_graph& graph, const job_options& o) {
+  job_result r;
+  r.served_as_worker = true;
   actors::plan_options po;
   bool temp_state_dir = false;
-  int rc = 1;
-  if (auto err = make_plan_options(o, po, temp_state_dir); !err.empty())
-    std::fprintf(stderr, "sluice: worker: %s\n", err.c_str());
-  else
-    rc = actors::run_worker_role(graph, po, o);
+  r.error = make_plan_options(o, po, temp_state_dir);
+  if (r.error.empty())
+    r.ok = actors::run_worker_role(graph, po, o) == 0;
+  if (!r.ok && r.error.empty())
+    r.error = "the worker ended without a successful job (its reason is above)";
   if (temp_state_dir) {
     std::error_code ec;
     std::filesystem::remove_all(po.state_dir, ec);
   }
-  std::fflush(stdout);
-  std::fflush(stderr);
-  std::exit(rc);
+  return r;
 }
 
 }  // namespace
@@ -184,7 +184,7 @@ job_result environment::execute() {
     return r;
   }
   if (opts_.role == "worker")
-    serve_as_worker(graph_, opts_);
+    return serve_as_worker(graph_, opts_);
   actors::plan_options po;
   std::shared_ptr<const checkpoints::manifest> restore;
   uint64_t first_id = 1;

@@ -110,6 +110,8 @@ int main(int argc, char** argv) {
     auto result = env.execute();
     if (!result.ok)
       return sluice::report_error(cli.name(), result.error);
+    if (result.served_as_worker)  // results and metrics are the coordinator's
+      return 0;
     if (demo)
       demo->print_output(o, o.kafka_output);
     if (const auto* p = result.find("parse"); p && p->dead_letters > 0)

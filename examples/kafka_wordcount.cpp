@@ -134,6 +134,8 @@ int main(int argc, char** argv) {
     auto result = env.execute();
     if (!result.ok)
       return sluice::report_error(cli.name(), result.error);
+    if (result.served_as_worker)  // results and metrics are the coordinator's
+      return 0;
     if (demo.embedded() && !o.kafka_output.empty())
       print_top(sluice::kafka_read_all(sluice::kafka_connection_of(o), o.kafka_output), o.kafka_output, 20);
     return 0;

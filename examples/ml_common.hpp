@@ -92,6 +92,8 @@ int run_model(environment& env, ml::model& model, const std::string& uid, const 
   auto result = env.execute();
   if (!result.ok)
     return report_error(program, result.error);
+  if (result.served_as_worker)  // results and metrics are the coordinator's
+    return 0;
   if (const auto* m = result.find(uid)) {
     std::cerr << program << ": model version " << m->gauges.at("version");
     for (const auto& [name, value] : m->gauges)

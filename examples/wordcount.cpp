@@ -80,6 +80,8 @@ int main(int argc, char** argv) {
     auto result = env.execute();
     if (!result.ok)
       return sluice::report_error(cli.name(), result.error);
+    if (result.served_as_worker)  // results and metrics are the coordinator's
+      return 0;
     if (top > 0) {
       print_top(o.output, top);
       double mb = static_cast<double>(result.bytes_read) / 1e6;

@@ -73,6 +73,7 @@ std::string job_result::to_json() const {
                       {"last_state_bytes", last_checkpoint_bytes},
                       {"restored_from", restored_from},
                       {"restarts", restarts}};
+  j["served_as_worker"] = served_as_worker;
   auto& ops = j["operators"] = nlohmann::json::array();
   for (const auto& m : operators)
     ops.push_back({{"uid", m.uid},

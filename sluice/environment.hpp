@@ -45,6 +45,9 @@ struct job_result {
   uint64_t last_checkpoint_bytes = 0;   ///< its state files
   uint64_t restored_from = 0;           ///< checkpoint the run started from; 0 for none
   uint32_t restarts = 0;                ///< multi-node: attempts restarted after a lost worker
+  /// --role worker: this process ran subtasks for a coordinator, which holds the job's results
+  /// and metrics; the program should only exit (0 when ok).
+  bool served_as_worker = false;
   /// The metrics as a JSON document.
   std::string to_json() const;
   const operator_metrics* find(const std::string& uid) const;
@@ -77,6 +80,8 @@ class environment {
                         const std::string& name = "source");
 
   /// Runs the job to its end. Never throws for job failures: they come back in the result.
+  /// With --role worker it serves the coordinator's attempts instead, until the job is over or
+  /// the coordinator is gone for good; the result then says served_as_worker.
   job_result execute();
 
   /// Adds a node producing records of type T (used by the typed API).

@@ -59,6 +59,69 @@ void write_linear_data(const std::string& path, int n) {
 
 bool ok(const run_result& r) { return r.exited && r.code == 0; }
 
+/// Writes `n` rows "x1,x2,x3" around four centres (deterministic).
+void write_cluster_data(const std::string& path, int n) {
+  std::mt19937_64 rng(9);
+  std::normal_distribution<double> d(0, 0.5);
+  const double centres[4][3] = {{0, 0, 0}, {5, 5, 0}, {-5, 5, 2}, {0, -6, -3}};
+  std::ofstream f(path);
+  for (int i = 0; i < n; ++i) {
+    const auto& c = centres[i % 4];
+    f << c[0] + d(rng) << ',' << c[1] + d(rng) << ',' << c[2] + d(rng) << '\n';
+  }
+}
+
+/// Trains once without failure, then up to six times with checkpoints while SIGKILLing the job
+/// a little after its first completed checkpoint and rerunning the same command; every
+/// conclusive run (killed after a checkpoint, restored from it) must end with a model file equal
+/// byte for byte to the clean run's. At least one run must be conclusive.
+void expect_recovered_model_equals_clean_one(const std::string& bin,
+                                             const std::vector<std::string>& job,
+                                             const temp_dir& dir) {
+  auto args = [&](const std::string& tag) {
+    auto a = job;
+    a.insert(a.end(), {"--predictions", dir / (tag + "-out"), "--model-out", dir / (tag + ".json")});
+    return a;
+  };
+  auto clean = run(bin, args("clean"));
+  BOOST_REQUIRE_MESSAGE(ok(clean), clean.describe());
+  int conclusive = 0;
+  for (int attempt = 0; attempt < 6 && conclusive < 2; ++attempt) {
+    auto tag = "crash" + std::to_string(attempt);
+    auto a = args(tag);
+    a.insert(a.end(), {"--checkpoint-dir", dir / (tag + "-ck"), "--checkpoint-interval-ms", "30"});
+    // Kill a little after the first checkpoint completed (or give up if the run ended first).
+    auto has_checkpoint = [&] {
+      std::error_code ec;
+      for (const auto& e : fs::directory_iterator(dir.path() / (tag + "-ck"), ec))
+        if (fs::exists(e.path() / "manifest.json"))
+          return true;
+      return false;
+    };
+    auto started = std::chrono::steady_clock::now();
+    std::optional<std::chrono::steady_clock::time_point> checkpointed;  // or waited 15 s for one
+    auto crash = run_and_kill_when(launch{bin, a, {}, ""}, [&] {
+      auto now = std::chrono::steady_clock::now();
+      if (!checkpointed && (has_checkpoint() || now - started >= std::chrono::seconds(15)))
+        checkpointed = now;
+      return checkpointed && now - *checkpointed >= std::chrono::milliseconds(20 * attempt);
+    });
+    bool had_checkpoint = has_checkpoint();
+    auto again = run(bin, a);
+    BOOST_REQUIRE_MESSAGE(ok(again), again.describe());
+    bool killed_mid_run = crash.signal != 0;
+    if (!had_checkpoint || !killed_mid_run ||
+        again.err.find("restoring from checkpoint") == std::string::npos) {
+      BOOST_TEST_MESSAGE("attempt " << attempt << " inconclusive (no checkpoint before the kill)");
+      continue;
+    }
+    ++conclusive;
+    BOOST_TEST(read_file(dir / (tag + ".json")) == read_file(dir / "clean.json"),
+               "attempt " << attempt << ": the recovered model differs");
+  }
+  BOOST_TEST(conclusive >= 1);
+}
+
 }  // namespace
 
 BOOST_AUTO_TEST_SUITE(ml_examples)
@@ -175,53 +238,22 @@ BOOST_AUTO_TEST_CASE(malformed_rows_become_dead_letters_and_training_goes_on) {
   BOOST_TEST(model.at("version").get<int>() == 2);  // the two good rows, one per mini-batch
 }
 
-BOOST_AUTO_TEST_CASE(a_model_trained_through_kill_and_recovery_equals_one_trained_without_failure) {
+BOOST_AUTO_TEST_CASE(a_regression_model_trained_through_kill_and_recovery_equals_one_trained_without_failure) {
   temp_dir dir;
   write_linear_data(dir / "train.csv", 400000);
-  std::vector<std::string> common{"--input", dir / "train.csv", "--intercept", "--batch-size", "50",
-                                  "--iterations", "5", "--predictions", "", "--model-out", ""};
-  auto args = [&](const std::string& tag) {
-    auto a = common;
-    a[8] = dir / (tag + "-out");
-    a[10] = dir / (tag + ".json");
-    return a;
-  };
-  auto clean = run(regression_bin, args("clean"));
-  BOOST_REQUIRE_MESSAGE(ok(clean), clean.describe());
-  int conclusive = 0;
-  for (int attempt = 0; attempt < 6 && conclusive < 2; ++attempt) {
-    auto tag = "crash" + std::to_string(attempt);
-    auto a = args(tag);
-    a.insert(a.end(), {"--checkpoint-dir", dir / (tag + "-ck"), "--checkpoint-interval-ms", "30"});
-    // Kill a little after the first checkpoint completed (or give up if the run ended first).
-    auto has_checkpoint = [&] {
-      std::error_code ec;
-      for (const auto& e : fs::directory_iterator(dir.path() / (tag + "-ck"), ec))
-        if (fs::exists(e.path() / "manifest.json"))
-          return true;
-      return false;
-    };
-    auto started = std::chrono::steady_clock::now();
-    std::optional<std::chrono::steady_clock::time_point> checkpointed;  // or waited 15 s for one
-    auto crash = run_and_kill_when(launch{regression_bin, a, {}, ""}, [&] {
-      auto now = std::chrono::steady_clock::now();
-      if (!checkpointed && (has_checkpoint() || now - started >= std::chrono::seconds(15)))
-        checkpointed = now;
-      return checkpointed && now - *checkpointed >= std::chrono::milliseconds(20 * attempt);
-    });
-    bool had_checkpoint = has_checkpoint();
-    auto again = run(regression_bin, a);
-    BOOST_REQUIRE_MESSAGE(ok(again), again.describe());
-    bool killed_mid_run = crash.signal != 0;
-    if (!had_checkpoint || !killed_mid_run || again.err.find("restoring from checkpoint") == std::string::npos) {
-      BOOST_TEST_MESSAGE("attempt " << attempt << " inconclusive (no checkpoint before the kill)");
-      continue;
-    }
-    ++conclusive;
-    BOOST_TEST(read_file(dir / (tag + ".json")) == read_file(dir / "clean.json"),
-               "attempt " << attempt << ": the recovered model differs");
-  }
-  BOOST_TEST(conclusive >= 1);
+  expect_recovered_model_equals_clean_one(
+      regression_bin, {"--input", dir / "train.csv", "--intercept", "--batch-size", "50",
+                       "--iterations", "5"},
+      dir);
+}
+
+BOOST_AUTO_TEST_CASE(a_kmeans_model_trained_through_kill_and_recovery_equals_one_trained_without_failure) {
+  temp_dir dir;
+  write_cluster_data(dir / "points.csv", 400000);
+  expect_recovered_model_equals_clean_one(
+      kmeans_bin, {"--input", dir / "points.csv", "--k", "4", "--seed", "7", "--batch-size", "50",
+                   "--half-life", "20", "--time-unit", "batches"},
+      dir);
 }
 
 BOOST_AUTO_TEST_SUITE_END()

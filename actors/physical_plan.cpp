@@ -19,7 +19,7 @@ struct builder {
   std::vector<std::vector<uint32_t>> chain_tasks;  // chain -> task ids by subtask
 
   bool chains_to_input(const graph_node& n) const {
-    if (!n.input || n.kind == node_kind::source || n.input2)
+    if (!n.input || n.kind == node_kind::source || n.input2 || n.starts_chain)
       return false;
     const auto& up = g.node(*n.input);
     return n.input_partitioning == partitioning::forward &&

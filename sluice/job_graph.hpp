@@ -41,6 +41,10 @@ struct graph_node {
   /// The first input must arrive in one deterministic order (a model's training stream): the
   /// plan requires its producer to run with parallelism 1.
   bool ordered_input = false;
+  /// Heads its own chain (its own actor) even behind a forward edge of equal parallelism, so that
+  /// a heavy operator (a model) works on one core while its upstream (reading, parsing) works on
+  /// another; chained, they would take turns on one.
+  bool starts_chain = false;
 };
 
 /// The logical graph. Not thread-safe; built on one thread before execution.

@@ -67,6 +67,7 @@ class model {
     }
     n.parallelism = 1;
     n.ordered_input = true;
+    n.starts_chain = true;  // training runs beside the parsing upstream, not in turns with it
     auto make = make_;
     auto settings = settings_;
     n.make_operator = [make, settings](const task_context&) -> operator_ptr {

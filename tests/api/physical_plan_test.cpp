@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "actors/physical_plan.hpp"
+#include "sluice/ml.hpp"
 #include "sluice/sluice.hpp"
 
 namespace {
@@ -207,6 +208,24 @@ BOOST_AUTO_TEST_CASE(rebalance_between_equal_parallelisms_breaks_the_chain) {
   auto maps = tasks_headed_by(plan, 1);
   BOOST_TEST_REQUIRE(maps.size() == 2u);
   BOOST_TEST(maps[0]->inputs.size() == 2u);
+}
+
+BOOST_AUTO_TEST_CASE(a_model_heads_its_own_chain_so_parsing_and_training_run_side_by_side) {
+  sluice::environment env;
+  auto points = numbers(env).parallelism(1).map(
+      [](const int64_t& x) { return sluice::ml::example{"", {static_cast<double>(x)}, 0}; });
+  points.parallelism(1);
+  auto model = sluice::ml::kmeans(env, {}, {}, "kmeans");
+  model.train_on(points);
+  model.output().collect(std::make_shared<sluice::collected<sluice::ml::model_output>>()).parallelism(1);
+  auto plan = build_plan(env.graph(), options(2));
+  BOOST_TEST(wiring_problem(plan) == "");
+  auto sources = tasks_of(plan, task_kind::source);
+  BOOST_TEST_REQUIRE(sources.size() == 1u);
+  BOOST_TEST(sources[0]->chain == std::vector<uint32_t>({0, 1}), boost::test_tools::per_element());
+  auto models = tasks_headed_by(plan, 2);
+  BOOST_TEST_REQUIRE(models.size() == 1u);
+  BOOST_TEST(models[0]->chain == std::vector<uint32_t>({2, 3}), boost::test_tools::per_element());
 }
 
 BOOST_AUTO_TEST_CASE(the_partition_task_of_a_broadcast_edge_copies_every_record_to_every_subtask) {

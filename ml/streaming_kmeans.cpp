@@ -54,24 +54,43 @@ class gaussian_source {
   std::optional<double> spare_;
 };
 
-/// `point` is any Eigen vector expression (a matrix row, a column vector) of the centres' size.
-template <class Point>
-double squared_distance(const Point& point, const Eigen::MatrixXd& centres, Eigen::Index centre) {
-  double d = 0;
-  for (Eigen::Index c = 0; c < centres.cols(); ++c) {
-    double diff = point(c) - centres(centre, c);
-    d += diff * diff;
+/// Squared distances of `point` to the centres first .. first + N - 1 into `out`. The loops run
+/// coordinate by coordinate over N centres at once (a column of the column-major centres is
+/// contiguous), so the N sums are independent and vectorise, while each is still summed
+/// coordinate by coordinate in order: bit for bit the one-centre-at-a-time sum.
+template <int N, class Point>
+void squared_distances(const Point& point, const Eigen::MatrixXd& centres, Eigen::Index first,
+                       double* out) {
+  double acc[N] = {};
+  const double* column = centres.data() + first;
+  for (Eigen::Index c = 0; c < centres.cols(); ++c, column += centres.rows()) {
+    double x = point(c);
+    for (int t = 0; t < N; ++t) {
+      double diff = x - column[t];
+      acc[t] += diff * diff;
+    }
   }
-  return d;
+  for (int t = 0; t < N; ++t)
+    out[t] = acc[t];
 }
 
+/// `point` is any Eigen vector expression (a matrix row, a column vector) of the centres' size.
 template <class Point>
 nearest_centre nearest_to(const Point& point, const Eigen::MatrixXd& centres) {
-  nearest_centre best{0, squared_distance(point, centres, 0)};
-  for (Eigen::Index j = 1; j < centres.rows(); ++j) {
-    double d = squared_distance(point, centres, j);
-    if (d < best.squared_distance)  // strict: the lowest index wins ties
-      best = {j, d};
+  constexpr int block = 8;
+  nearest_centre best{0, 0.0};
+  double d[block];
+  for (Eigen::Index first = 0; first < centres.rows(); first += block) {
+    auto n = std::min<Eigen::Index>(block, centres.rows() - first);
+    if (n == block) {
+      squared_distances<block>(point, centres, first, d);
+    } else {
+      for (Eigen::Index t = 0; t < n; ++t)  // the last, partial block one centre at a time
+        squared_distances<1>(point, centres, first + t, d + t);
+    }
+    for (Eigen::Index t = 0; t < n; ++t)
+      if (first + t == 0 || d[t] < best.squared_distance)  // strict: the lowest index wins ties
+        best = {first + t, d[t]};
   }
   return best;
 }
@@ -166,14 +185,16 @@ kmeans_update_report streaming_kmeans::update(const Eigen::Ref<const Eigen::Matr
   // Assign with the centres from before this update; sum per cluster in row order.
   Eigen::MatrixXd sums = Eigen::MatrixXd::Zero(k, dim());
   std::vector<std::int64_t> counts(static_cast<std::size_t>(k), 0);
+  kmeans_update_report report;
   for (Eigen::Index i = 0; i < m; ++i) {
-    auto j = nearest_to(points.row(i), centres).index;
+    auto nearest = nearest_to(points.row(i), centres);
+    report.cost += nearest.squared_distance;
+    auto j = nearest.index;
     for (Eigen::Index c = 0; c < dim(); ++c)
       sums(j, c) += points(i, c);
     ++counts[static_cast<std::size_t>(j)];
   }
 
-  kmeans_update_report report;
   report.points = m;
   report.discount = options_.unit == time_unit::batches ? decay_
                                                           : std::pow(decay_, static_cast<double>(m));

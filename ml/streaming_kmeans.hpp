@@ -56,6 +56,10 @@ struct kmeans_update_report {
   bool split = false;             // a dying cluster was replaced by a split of the largest
   Eigen::Index dying = -1;        // when split: the cluster that took the "-" half
   Eigen::Index split_from = -1;   // when split: the largest cluster (kept the "+" half)
+  /// Sum of the points' squared distances to their nearest centre before the update: the
+  /// batch's prequential cost (equal to kmeans_cost before update), at no extra work, since
+  /// the assignment already computed them.
+  double cost = 0.0;
 };
 
 class streaming_kmeans {

@@ -8,6 +8,7 @@
 #include <string>
 #include <vector>
 
+#include "ml/evaluation.hpp"
 #include "support.hpp"
 
 using sluice::ml::kmeans_options;
@@ -178,6 +179,33 @@ BOOST_AUTO_TEST_CASE(updates_match_the_step_by_step_reference_without_forgetting
 BOOST_AUTO_TEST_CASE(updates_match_the_step_by_step_reference_with_a_half_life) {
   run_against_reference({.k = 3, .half_life = 3.0}, 30, 20);
   run_against_reference({.k = 3, .half_life = 50.0, .unit = time_unit::points}, 30, 20);
+}
+
+BOOST_AUTO_TEST_CASE(many_centres_with_a_tie_across_blocks_match_the_reference_and_report_the_prequential_cost) {
+  // 19 centres: distances are computed eight centres at a time, the last three one by one.
+  // Centre 12 starts as a copy of centre 3, a tie the lower index must win across blocks.
+  std::mt19937_64 rng(3);
+  auto uniform = [&] { return static_cast<double>(rng() >> 11) * 0x1.0p-53 * 20 - 10; };
+  points_t centres(19, std::vector<double>(7));
+  for (auto& c : centres)
+    for (auto& x : c)
+      x = uniform();
+  centres[12] = centres[3];
+  streaming_kmeans model({.k = 19, .decay_factor = 0.9}, to_matrix(centres),
+                         Eigen::VectorXd::Ones(19));
+  reference_kmeans ref{centres, std::vector<double>(19, 1.0), 0.9, false};
+  for (int b = 0; b < 10; ++b) {
+    points_t batch(50, std::vector<double>(7));
+    for (auto& p : batch)
+      for (auto& x : p)
+        x = uniform();
+    auto points = to_matrix(batch);
+    double before = sluice::ml::kmeans_cost(model, points);
+    auto report = model.update(points);
+    ref.update(batch);
+    BOOST_TEST(report.cost == before);  // bit for bit: the same distances, summed in row order
+    BOOST_TEST_REQUIRE(matches(model, ref), "batch " << b << " differs from the reference");
+  }
 }
 
 BOOST_AUTO_TEST_CASE(a_half_life_sets_the_decay_factor_to_exp_of_ln_half_over_h) {

@@ -126,10 +126,13 @@ class streaming_linear_model {
   void check_batch(const Eigen::Ref<const Eigen::MatrixXd>& features,
                    const Eigen::Ref<const Eigen::VectorXd>& labels) const;
   void check_loaded(const linear_model_state& s) const;
-  /// Sums the gradient at `w` over this iteration's sample of the rows; returns its size.
-  std::int64_t sample_gradient(const Eigen::Ref<const Eigen::MatrixXd>& features,
+  /// Sums the gradient at `w` over this iteration's sample of the examples; returns its size.
+  /// `examples` holds one example per column (the batch transposed: each one contiguous);
+  /// `sample` is scratch space for the sampled indices.
+  std::int64_t sample_gradient(const Eigen::MatrixXd& examples,
                                const Eigen::Ref<const Eigen::VectorXd>& labels,
                                const Eigen::VectorXd& w, std::mt19937_64& engine,
+                               std::vector<Eigen::Index>& sample,
                                Eigen::VectorXd& gradient_sum) const;
   /// One gradient step of iteration `iteration` (from 1) with the mean gradient.
   void step(Eigen::VectorXd& w, const Eigen::VectorXd& gradient_sum, std::int64_t count,

@@ -156,6 +156,33 @@ BOOST_AUTO_TEST_CASE(logistic_updates_with_l2_match_the_reference_and_leave_the_
   }
 }
 
+BOOST_AUTO_TEST_CASE(batches_of_more_than_four_rows_match_the_reference_bit_for_bit) {
+  // The gradient takes examples four at a time: 11 rows make two full groups and a partial one.
+  std::mt19937_64 rng(5);
+  Eigen::MatrixXd x(11, 5);
+  Eigen::VectorXd y(11);
+  for (Eigen::Index r = 0; r < x.rows(); ++r) {
+    for (Eigen::Index j = 0; j < x.cols(); ++j)
+      x(r, j) = uniform(rng, -2, 2);
+    y[r] = static_cast<double>(rng() % 2);
+  }
+  const sluice::ml::sgd_options o{.step_size = 0.3, .iterations = 5, .convergence_tol = 0,
+                                  .fit_intercept = true};
+  auto check = [](const auto& model, const std::vector<double>& expected) {
+    for (Eigen::Index j = 0; j < 5; ++j)
+      BOOST_TEST(same_bits(model.weights()[j], expected[static_cast<std::size_t>(j)]), "weight " << j);
+    BOOST_TEST(same_bits(model.intercept(), expected[5]));
+  };
+  const std::vector<double> w0 = {0.1, -0.2, 0.3, 0.05, -0.4, 0.25};  // the intercept last
+  streaming_linear_regression linear(vec({0.1, -0.2, 0.3, 0.05, -0.4}), o, 0.25);
+  linear.update(x, y);
+  check(linear, reference_sgd(w0, x, y, 5, 0.3, false, 0, true));
+  streaming_logistic_regression logistic(vec({0.1, -0.2, 0.3, 0.05, -0.4}),
+                                         {.sgd = o, .reg_param = 0.1}, 0.25);
+  logistic.update(x, y);
+  check(logistic, reference_sgd(w0, x, y, 5, 0.3, true, 0.1, true));
+}
+
 BOOST_AUTO_TEST_CASE(an_l2_step_with_step_times_reg_of_one_keeps_only_the_gradient_step) {
   // shrink = 1 - 0.5 * 2 = 0: the feature weight forgets its old value, the intercept does not.
   streaming_logistic_regression model(

@@ -11,10 +11,13 @@ cd "$(dirname "$0")"
 PACKAGES=(build-essential cmake pkg-config libcaf-dev librocksdb-dev librdkafka-dev libeigen3-dev
           libboost-test-dev nlohmann-json3-dev libcli11-dev libxxhash-dev
           libssl-dev openssl iproute2 kcat python3-kafka)
+# Only ./dev.sh bench needs these: bench_ml runs scikit-learn (Debian's, /usr/bin/python3) beside
+# Sluice's models.
+BENCH_PACKAGES=(python3-sklearn)
 
 install_packages() {
   local missing=()
-  for p in "${PACKAGES[@]}"; do
+  for p in "$@"; do
     dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "install ok installed" || missing+=("$p")
   done
   [ ${#missing[@]} -eq 0 ] && return 0
@@ -29,7 +32,7 @@ install_packages() {
 }
 
 build() {
-  install_packages
+  install_packages "${PACKAGES[@]}"
   local jobs
   jobs=$(nproc 2>/dev/null || echo 2)
   if [ ! -f build/CMakeCache.txt ]; then
@@ -71,6 +74,7 @@ case "$cmd" in
     cd build && exec ctest --output-on-failure --timeout 600 "$@"
     ;;
   bench)
+    install_packages "${BENCH_PACKAGES[@]}"
     build
     for b in build/bench/bench_*; do "$b" "$@"; done
     ;;

@@ -43,14 +43,19 @@ struct rocksdb_store::impl {
   std::map<std::string, uint32_t> by_name;
   rocksdb::WriteOptions write_opts;
   rocksdb::ReadOptions read_opts;
+  rocksdb::WriteBatch pending;  // batch_put / batch_erase until commit_batch
+  bool written = false;         // anything was written since the database was created
 
-  ~impl() {
+  void close() {
     if (!db)
       return;
     for (auto* h : handles)
       db->DestroyColumnFamilyHandle(h);
+    handles.clear();
     delete db;
+    db = nullptr;
   }
+  ~impl() { close(); }
 };
 
 rocksdb_store::rocksdb_store(const std::string& dir) : impl_(std::make_unique<impl>()) {
@@ -58,14 +63,20 @@ rocksdb_store::rocksdb_store(const std::string& dir) : impl_(std::make_unique<im
   std::error_code ec;
   fs::remove_all(dir, ec);
   fs::create_directories(fs::path(dir).parent_path(), ec);
+  open({rocksdb::kDefaultColumnFamilyName});
+  impl_->write_opts.disableWAL = true;  // durability comes from checkpoints
+}
+
+void rocksdb_store::open(const std::vector<std::string>& families) {
   rocksdb::Options o;
   o.create_if_missing = true;
+  o.create_missing_column_families = true;
   o.IncreaseParallelism(2);
-  std::vector<rocksdb::ColumnFamilyDescriptor> cfs = {
-      {rocksdb::kDefaultColumnFamilyName, rocksdb::ColumnFamilyOptions{}}};
-  check(rocksdb::DB::Open(rocksdb::DBOptions{o}, dir, cfs, &impl_->handles, &impl_->db),
-        "cannot open '" + dir + "'");
-  impl_->write_opts.disableWAL = true;  // durability comes from checkpoints
+  std::vector<rocksdb::ColumnFamilyDescriptor> cfs;
+  for (const auto& name : families)
+    cfs.push_back({name, rocksdb::ColumnFamilyOptions{}});
+  check(rocksdb::DB::Open(rocksdb::DBOptions{o}, impl_->dir, cfs, &impl_->handles, &impl_->db),
+        "cannot open '" + impl_->dir + "'");
 }
 
 rocksdb_store::~rocksdb_store() = default;
@@ -95,14 +106,36 @@ std::optional<std::string> rocksdb_store::get(uint32_t family, uint32_t key_grou
 
 void rocksdb_store::put(uint32_t family, uint32_t key_group, std::string_view key,
                         std::string_view value) {
+  impl_->written = true;
   check(impl_->db->Put(impl_->write_opts, impl_->handles.at(family), prefixed(key_group, key),
                        rocksdb::Slice(value.data(), value.size())),
         "put");
 }
 
 void rocksdb_store::erase(uint32_t family, uint32_t key_group, std::string_view key) {
+  impl_->written = true;
   check(impl_->db->Delete(impl_->write_opts, impl_->handles.at(family), prefixed(key_group, key)),
         "delete");
+}
+
+void rocksdb_store::batch_put(uint32_t family, uint32_t key_group, std::string_view key,
+                              std::string_view value) {
+  check(impl_->pending.Put(impl_->handles.at(family), prefixed(key_group, key),
+                           rocksdb::Slice(value.data(), value.size())),
+        "batch put");
+}
+
+void rocksdb_store::batch_erase(uint32_t family, uint32_t key_group, std::string_view key) {
+  check(impl_->pending.Delete(impl_->handles.at(family), prefixed(key_group, key)), "batch delete");
+}
+
+void rocksdb_store::commit_batch() {
+  if (impl_->pending.Count() == 0)
+    return;
+  impl_->written = true;
+  auto s = impl_->db->Write(impl_->write_opts, &impl_->pending);
+  impl_->pending.Clear();
+  check(s, "write batch");
 }
 
 void rocksdb_store::scan(uint32_t family,
@@ -137,7 +170,47 @@ std::vector<std::string> rocksdb_store::checkpoint(const std::string& dir) {
   return files;
 }
 
+void rocksdb_store::adopt(const std::string& dir, uint32_t first, uint32_t last) {
+  std::vector<std::string> names;
+  if (impl_->written || impl_->pending.Count() != 0 ||
+      !rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir, &names).ok())
+    return restore_from(dir, first, last);
+  // The working directory becomes a copy of the checkpoint; a staging directory first, so that a
+  // failed link leaves the (empty) store as it was and the copy below can run.
+  auto staging = impl_->dir + ".adopt";
+  std::error_code ec;
+  fs::remove_all(staging, ec);
+  fs::create_directories(staging);
+  for (const auto& e : fs::directory_iterator(dir)) {
+    auto to = fs::path(staging) / e.path().filename();
+    if (e.path().extension() == ".sst")
+      fs::create_hard_link(e.path(), to, ec);
+    else
+      fs::copy_file(e.path(), to, ec);
+    if (ec) {
+      fs::remove_all(staging, ec);
+      return restore_from(dir, first, last);
+    }
+  }
+  // Families keep their indices (tables hold them); the checkpoint's others come after.
+  std::vector<std::string> order(impl_->handles.size());
+  order[0] = rocksdb::kDefaultColumnFamilyName;
+  for (const auto& [name, idx] : impl_->by_name)
+    order[idx] = name;
+  for (const auto& n : names)
+    if (n != rocksdb::kDefaultColumnFamilyName && !impl_->by_name.count(n)) {
+      impl_->by_name.emplace(n, static_cast<uint32_t>(order.size()));
+      order.push_back(n);
+    }
+  impl_->close();
+  fs::remove_all(impl_->dir);
+  fs::rename(staging, impl_->dir);
+  open(order);
+  impl_->written = true;
+}
+
 void rocksdb_store::restore_from(const std::string& dir, uint32_t first, uint32_t last) {
+  impl_->written = true;
   std::vector<std::string> names;
   check(rocksdb::DB::ListColumnFamilies(rocksdb::DBOptions{}, dir, &names),
         "cannot list column families of '" + dir + "'");

@@ -28,6 +28,12 @@ class rocksdb_store {
   std::optional<std::string> get(uint32_t family, uint32_t key_group, std::string_view key);
   void put(uint32_t family, uint32_t key_group, std::string_view key, std::string_view value);
   void erase(uint32_t family, uint32_t key_group, std::string_view key);
+  /// Writes collected with batch_put / batch_erase reach the database together, in one
+  /// WriteBatch, at commit_batch(): one write instead of one per key (tables use it to write
+  /// back what their cache holds). Reads do not see them before.
+  void batch_put(uint32_t family, uint32_t key_group, std::string_view key, std::string_view value);
+  void batch_erase(uint32_t family, uint32_t key_group, std::string_view key);
+  void commit_batch();
   /// Visits every (key group, key, value) of a family in key-group order.
   void scan(uint32_t family,
             const std::function<void(uint32_t, std::string_view, std::string_view)>& f);
@@ -37,8 +43,17 @@ class rocksdb_store {
   std::vector<std::string> checkpoint(const std::string& dir);
   /// Copies key groups [first, last] of every family of the checkpoint in `dir` into this store.
   void restore_from(const std::string& dir, uint32_t first, uint32_t last);
+  /// Makes this store a copy of the checkpoint in `dir`, whose key groups must be exactly the
+  /// ones this subtask owns: its SST files are hard-linked (they are immutable; RocksDB only ever
+  /// unlinks them, so the checkpoint keeps its own links), the few other files copied. Restoring
+  /// then takes time independent of the state's size. Falls back to restore_from when the store
+  /// was written to already or the files cannot be linked (another filesystem).
+  void adopt(const std::string& dir, uint32_t first, uint32_t last);
 
  private:
+  /// Opens the database in the working directory with these column families, in this order.
+  void open(const std::vector<std::string>& families);
+
   struct impl;
   std::unique_ptr<impl> impl_;
 };

@@ -42,6 +42,16 @@ void keyed_state_store::snapshot(operator_snapshot& snap) {
 void keyed_state_store::restore(const operator_restore& r) {
   auto first = ctx_.key_group_first();
   auto last = ctx_.key_group_last();
+  // One earlier RocksDB subtask with exactly this subtask's key groups (the parallelism did not
+  // change): take its checkpoint's files instead of copying every key.
+  std::size_t external = 0;
+  bool same_groups = false;
+  for (const auto& part : r.parts)
+    if (!part.external_dir.empty() && part.key_group_last >= first && part.key_group_first <= last) {
+      ++external;
+      same_groups = part.key_group_first == first && part.key_group_last == last;
+    }
+  bool adopt = external == 1 && same_groups;
   for (const auto& part : r.parts) {
     if (part.key_group_last < first || part.key_group_first > last)
       continue;
@@ -62,7 +72,9 @@ void keyed_state_store::restore(const operator_restore& r) {
     if (!part.external_dir.empty() && ctx_.state_backend != backend_kind::rocksdb)
       throw std::runtime_error(
           "the checkpoint holds RocksDB state: restore it with --state-backend rocksdb");
-    if (!part.external_dir.empty())
+    if (!part.external_dir.empty() && adopt)
+      db().adopt(part.external_dir, first, last);
+    else if (!part.external_dir.empty())
       db().restore_from(part.external_dir, std::max(first, part.key_group_first),
                         std::min(last, part.key_group_last));
   }

@@ -4,7 +4,8 @@
 // doubles, so one IEEE division gives the correctly rounded value: the same double
 // std::from_chars returns. Everything else (exponents, long mantissas, nan, inf, malformed text)
 // goes to std::from_chars itself. Reading ML examples, parsing numbers was the bottleneck of a
-// training job (bench_ml); this takes each number from about 23 ns to a few.
+// training job (bench_ml); on "%.6g" values this takes about 11 ns per number, std::from_chars
+// (libstdc++ 12) about 16.
 #pragma once
 
 #include <cfloat>

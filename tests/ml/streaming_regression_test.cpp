@@ -156,8 +156,8 @@ BOOST_AUTO_TEST_CASE(logistic_updates_with_l2_match_the_reference_and_leave_the_
   }
 }
 
-BOOST_AUTO_TEST_CASE(batches_of_more_than_four_rows_match_the_reference_bit_for_bit) {
-  // The gradient takes examples four at a time: 11 rows make two full groups and a partial one.
+BOOST_AUTO_TEST_CASE(batches_of_more_than_eight_rows_match_the_reference_bit_for_bit) {
+  // The gradient takes examples eight at a time: 11 rows make a full group and a partial one.
   std::mt19937_64 rng(5);
   Eigen::MatrixXd x(11, 5);
   Eigen::VectorXd y(11);

@@ -73,11 +73,13 @@ class memory_table final : public keyed_table<K, V> {
   std::size_t size() override { return map_.size(); }
 
   void snapshot(snapshot_writer& w, const std::string& name) override {
-    std::unordered_map<uint32_t, std::vector<std::pair<K, V>>> by_group;
-    for (const auto& [k, v] : map_)
-      by_group[key_group_of(key_hash(k), max_parallelism_)].emplace_back(k, v);
+    // Entries by key group, as pointers: the snapshot runs while the task waits (synchronously
+    // at the barrier), so it copies each entry once, into its section's bytes.
+    std::unordered_map<uint32_t, std::vector<const typename map_type::value_type*>> by_group;
+    for (const auto& e : map_)
+      by_group[key_group_of(key_hash(e.first), max_parallelism_)].push_back(&e);
     for (auto& [kg, entries] : by_group)
-      w.add(section_id{name, kg}, encode(entries));
+      w.add(section_id{name, kg}, encode_pairs(entries));
   }
   void load_section(const std::string& bytes) override {
     for (auto& [k, v] : decode<std::vector<std::pair<K, V>>>(bytes, "a keyed state section"))

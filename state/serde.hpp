@@ -5,6 +5,7 @@
 #include <stdexcept>
 #include <string>
 #include <string_view>
+#include <type_traits>
 #include <vector>
 
 #include <caf/binary_deserializer.hpp>
@@ -24,6 +25,25 @@ template <class T>
 std::string encode(const T& x) {
   std::vector<char> buf;
   encode_into(buf, x);
+  return std::string(buf.begin(), buf.end());
+}
+
+/// The bytes encode(std::vector<std::pair<K, V>>) would give for the pairs `entries` point to,
+/// without copying them into such a vector first (memory-table snapshots: one pass, no copy of
+/// every key and value).
+template <class Pointers>
+std::string encode_pairs(const Pointers& entries) {
+  std::vector<char> buf;
+  caf::binary_serializer sink{nullptr, buf};
+  auto n = entries.size();
+  if (auto err = sink.begin_sequence(n))
+    throw std::runtime_error("cannot serialize state entries");
+  for (const auto* e : entries)
+    if (auto err = sink(const_cast<std::remove_const_t<decltype(e->first)>&>(e->first),
+                        const_cast<std::remove_const_t<decltype(e->second)>&>(e->second)))
+      throw std::runtime_error("cannot serialize a state entry");
+  if (auto err = sink.end_sequence())
+    throw std::runtime_error("cannot serialize state entries");
   return std::string(buf.begin(), buf.end());
 }
 

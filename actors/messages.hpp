@@ -53,7 +53,6 @@ using poll_atom = caf::atom_constant<caf::atom("poll")>;
 using linger_atom = caf::atom_constant<caf::atom("linger")>;
 using timer_atom = caf::atom_constant<caf::atom("timer")>;    // (operator index in chain)
 using report_atom = caf::atom_constant<caf::atom("report")>;
-using written_atom = caf::atom_constant<caf::atom("written")>;  // writer thread -> task: (id) its state files are written
 
 /// A batch in a message. Locally the pointer travels (no copy); on the wire the records are
 /// serialized through the codec registry (sluice/codec.hpp).

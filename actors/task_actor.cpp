@@ -87,9 +87,6 @@ void check_done(task_self* self) {
   auto& st = self->state;
   if (!st.runner || !st.runner->finished() || st.done_sent)
     return;
-  // The coordinator must see this task's acks before it hears the task is done (it asks a done
-  // task that has not acknowledged the pending checkpoint for another snapshot).
-  st.runner->finish_snapshot_writes();
   st.done_sent = true;
   self->send(st.coordinator, done_atom::value, st.runner->spec().id, st.runner->metrics());
   if (!st.plan->checkpointing())
@@ -134,12 +131,6 @@ caf::behavior task_behavior(task_self* self, std::shared_ptr<const physical_plan
   st.net->set_coordinator(coordinator);
   // Constructing the runner runs user factories; a throw there is reported like any failure.
   guarded(self, [&] { st.runner = std::make_unique<task_runner>(*plan, task_id, *st.net); });
-  if (st.runner)
-    st.runner->set_write_notifier([addr = self->address()](uint64_t id) {
-      // On the writer thread: only a message back to the task, which then sends the ack.
-      if (auto task = caf::actor_cast<caf::actor>(addr))
-        caf::anon_send(task, written_atom::value, id);
-    });
   auto linger = std::chrono::milliseconds(plan->options.linger_ms);
   // Until `start` opened the operators, data from fast neighbours waits in the mailbox.
   self->set_default_handler(caf::skip);
@@ -211,9 +202,6 @@ caf::behavior running_behavior(task_self* self, std::chrono::milliseconds linger
     },
     [=](barrier_atom, uint32_t input, uint64_t id) {
       guarded(self, [&] { self->state.runner->on_barrier(input, id); });
-    },
-    [=](written_atom, uint64_t id) {
-      guarded(self, [&] { self->state.runner->on_snapshot_written(id); });
     },
     [=](snapshot_atom, uint64_t id) {
       guarded(self, [&] { self->state.runner->on_snapshot_request(id); });

@@ -10,8 +10,7 @@ namespace fs = std::filesystem;
 namespace sluice::actors {
 
 checkpoints::operator_ack task_runner::snapshot_operator(
-    uint64_t id, uint32_t node, const std::function<void(operator_snapshot&)>& fill,
-    std::vector<state_file>& files, std::size_t ack_index) {
+    uint64_t id, uint32_t node, const std::function<void(operator_snapshot&)>& fill) {
   auto ctx = plan_.context_of(node, spec_.ctx.subtask);
   const auto& root = plan_.options.checkpoint_dir;
   operator_snapshot snap;
@@ -30,7 +29,9 @@ checkpoints::operator_ack task_runner::snapshot_operator(
   st.description = snap.description;
   if (!snap.sections.empty()) {
     st.state_file = checkpoints::checkpoint_storage::relative_path(id, ctx.uid, ctx.subtask, ".state");
-    files.push_back({ack_index, root + "/" + st.state_file, std::move(snap.sections)});
+    auto path = root + "/" + st.state_file;
+    st.state_checksum = snap.sections.write(path);
+    st.state_bytes = fs::file_size(path);
   }
   if (!snap.external_files.empty()) {
     st.external_dir = external_rel;
@@ -39,64 +40,18 @@ checkpoints::operator_ack task_runner::snapshot_operator(
   return ack;
 }
 
-task_runner::written_files task_runner::write_state_files(std::vector<state_file>& files) {
-  written_files out;
-  try {
-    for (auto& f : files) {
-      auto checksum = f.sections.write(f.path);
-      out.files.emplace_back(f.ack, checksum, fs::file_size(f.path));
-    }
-  } catch (const std::exception& e) {
-    out.error = e.what();
-  }
-  return out;
-}
-
-void task_runner::send_ack(uint64_t id, checkpoints::task_ack acks, written_files written) {
-  if (!written.error.empty()) {
-    // A failed snapshot aborts this checkpoint, not the job.
-    transport_.decline(id, spec_.name + ": " + written.error);
-    return;
-  }
-  for (const auto& [index, checksum, bytes] : written.files) {
-    acks[index].state.state_checksum = checksum;
-    acks[index].state.state_bytes = bytes;
-  }
-  checkpoints::fault_point("task_after_snapshot");
-  transport_.acknowledge(id, std::move(acks));
-}
-
-void task_runner::finish_snapshot_writes() {
-  if (!pending_write_)
-    return;
-  auto p = std::move(*pending_write_);
-  pending_write_.reset();
-  send_ack(p.id, std::move(p.acks), p.result.get());
-}
-
-void task_runner::on_snapshot_written(uint64_t id) {
-  // The writer notifies just before its result is set, so get() waits a moment at most. A
-  // notice for files already acknowledged (a later snapshot or the end finished them) is late.
-  if (pending_write_ && pending_write_->id == id)
-    finish_snapshot_writes();
-}
-
 void task_runner::take_snapshot(uint64_t id) {
-  finish_snapshot_writes();
   checkpoints::task_ack acks;
-  std::vector<state_file> files;
   try {
     std::size_t op = 0;
     for (auto node : spec_.chain) {
       if (plan_.graph->node(node).kind == node_kind::source)
-        acks.push_back(snapshot_operator(
-            id, node, [&](operator_snapshot& s) { source_->snapshot_state(s); }, files, acks.size()));
+        acks.push_back(snapshot_operator(id, node, [&](operator_snapshot& s) { source_->snapshot_state(s); }));
       else {
         auto k = op++;
-        acks.push_back(snapshot_operator(
-            id, node,
-            [&](operator_snapshot& s) { call_op(k, [&](operator_logic& o) { o.snapshot_state(s); }); },
-            files, acks.size()));
+        acks.push_back(snapshot_operator(id, node, [&](operator_snapshot& s) {
+          call_op(k, [&](operator_logic& o) { o.snapshot_state(s); });
+        }));
       }
     }
   } catch (const std::exception& e) {
@@ -104,17 +59,8 @@ void task_runner::take_snapshot(uint64_t id) {
     transport_.decline(id, spec_.name + ": " + e.what());
     return;
   }
-  if (files.empty() || !write_notifier_) {
-    send_ack(id, std::move(acks), write_state_files(files));
-    return;
-  }
-  pending_write_ = pending_write{
-      id, std::move(acks),
-      std::async(std::launch::async, [id, files = std::move(files), notify = write_notifier_]() mutable {
-        auto written = write_state_files(files);
-        notify(id);
-        return written;
-      })};
+  checkpoints::fault_point("task_after_snapshot");
+  transport_.acknowledge(id, std::move(acks));
 }
 
 operator_restore task_runner::restore_for(uint32_t node,

@@ -8,12 +8,8 @@
 #include <chrono>
 #include <cstdint>
 #include <functional>
-#include <future>
 #include <memory>
-#include <optional>
 #include <stdexcept>
-#include <string>
-#include <tuple>
 #include <vector>
 
 #include "actors/input_gate.hpp"
@@ -21,7 +17,6 @@
 #include "actors/output_gate.hpp"
 #include "actors/physical_plan.hpp"
 #include "actors/transport.hpp"
-#include "state/snapshot_format.hpp"
 
 namespace sluice::actors {
 
@@ -73,20 +68,6 @@ class task_runner {
   task_metrics metrics() const;
   const task_spec& spec() const { return spec_; }
 
-  /// Makes checkpoints write their state files on a writer thread while the task goes on: the
-  /// snapshot itself (encoding the state, pre-committing sinks, RocksDB checkpoints) still
-  /// happens at the barrier, but writing and fsyncing the files no longer stalls the pipeline.
-  /// `notify(id)` runs on the writer thread as it finishes checkpoint id's files; the actor shell
-  /// then calls on_snapshot_written(id) on its own thread. Without a notifier (tests) files are
-  /// written at the barrier.
-  void set_write_notifier(std::function<void(uint64_t)> notify) { write_notifier_ = std::move(notify); }
-  /// Acknowledges (or declines) checkpoint `id` if its state files are the ones being written.
-  void on_snapshot_written(uint64_t id);
-  /// Waits for the state files being written, if any, then acknowledges (or declines) their
-  /// checkpoint. Acks leave in checkpoint order: a new snapshot first finishes the previous
-  /// one's files, and a finished task finishes them before it reports done.
-  void finish_snapshot_writes();
-
  private:
   class link;  // emitter into chain position k
   friend class link;
@@ -94,27 +75,7 @@ class task_runner {
   void deliver(std::size_t k, batch_ptr b);
   /// Writes the chain's state for checkpoint `id` and acknowledges (or declines) it.
   void take_snapshot(uint64_t id);
-  /// A state file a snapshot produced: ack index, path, contents.
-  struct state_file {
-    std::size_t ack = 0;
-    std::string path;
-    state::snapshot_writer sections;
-  };
-  /// What the writer thread reports: an error, or each file's checksum and size.
-  struct written_files {
-    std::string error;
-    std::vector<std::tuple<std::size_t, uint64_t, uint64_t>> files;  // ack index, checksum, bytes
-  };
-  struct pending_write {
-    uint64_t id = 0;
-    checkpoints::task_ack acks;
-    std::future<written_files> result;
-  };
-  static written_files write_state_files(std::vector<state_file>& files);
-  void send_ack(uint64_t id, checkpoints::task_ack acks, written_files written);
-  checkpoints::operator_ack snapshot_operator(uint64_t id, uint32_t node,
-                                              const std::function<void(operator_snapshot&)>& fill,
-                                              std::vector<state_file>& files, std::size_t ack_index);
+  checkpoints::operator_ack snapshot_operator(uint64_t id, uint32_t node, const std::function<void(operator_snapshot&)>& fill);
   /// Gives every operator of the chain its state from plan_.restore.
   void restore_chain();
   operator_restore restore_for(uint32_t node, std::vector<std::shared_ptr<const state::snapshot_reader>>& keep);
@@ -146,9 +107,7 @@ class task_runner {
   bool finishing_ = false;
   bool finished_ = false;
   bool draining_ = false;
-  bool restored_final_ = false;
-  std::function<void(uint64_t)> write_notifier_;
-  std::optional<pending_write> pending_write_;  // restored from the job's final checkpoint: finish() already ran
+  bool restored_final_ = false;  // restored from the job's final checkpoint: finish() already ran
   uint64_t batches_in_ = 0;
 };
 

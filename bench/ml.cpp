@@ -36,7 +36,8 @@ struct bench_options {
   std::vector<std::string> models{"kmeans", "logistic"};
   std::size_t k = 10;
   std::size_t test_rows = 20000;
-  uint32_t batch_size = 1000;
+  uint32_t batch_size = 1000;             // of the configuration running
+  std::vector<uint32_t> batch_sizes{100, 1000};  // --batch-size: each one is a configuration
   int runs = 3;
   double step_size = 1.0;
   double reg_param = 0.0;
@@ -244,7 +245,7 @@ struct config_result {
 config_result run_config(ml_task task, std::size_t dim, const bench_options& b, const fs::path& dir) {
   config_result c;
   c.name = std::string(task == ml_task::kmeans ? "k-means k=" + std::to_string(b.k) : "logistic") +
-           " d=" + std::to_string(dim);
+           " d=" + std::to_string(dim) + " b=" + std::to_string(b.batch_size);
   c.rows = std::max<std::size_t>(static_cast<std::size_t>(b.values / static_cast<double>(dim)), b.batch_size);
   auto csv = (dir / "train.csv").string(), init = (dir / "init.csv").string(),
        model_out = (dir / "model.json").string();
@@ -309,11 +310,11 @@ std::string accuracy_text(const config_result& c, const accuracy& a) {
 }
 
 void print_summary(const std::vector<config_result>& all) {
-  std::printf("\n%-18s %10s %10s %10s %7s %8s %8s  %-22s %-22s %s\n", "configuration", "sluice/s",
+  std::printf("\n%-25s %10s %10s %10s %7s %8s %8s  %-22s %-22s %s\n", "configuration", "sluice/s",
               "sklearn/s", "(train/s)", "ratio", "cpu sl", "cpu sk", "sluice held-out",
               "sklearn held-out", "true model");
   for (const auto& c : all)
-    std::printf("%-18s %10.0f %10.0f %10.0f %6.2fx %8.2f %8.2f  %-22s %-22s %s\n", c.name.c_str(),
+    std::printf("%-25s %10.0f %10.0f %10.0f %6.2fx %8.2f %8.2f  %-22s %-22s %s\n", c.name.c_str(),
                 c.sluice_rate, c.sklearn_rate, c.sklearn_train_rate, c.ratio, c.sluice_cpu,
                 c.sklearn_cpu, accuracy_text(c, c.sluice_acc).c_str(),
                 accuracy_text(c, c.sklearn_acc).c_str(), accuracy_text(c, c.truth_acc).c_str());
@@ -332,8 +333,9 @@ int main(int argc, char** argv) {
       ->check(CLI::IsMember({"kmeans", "logistic"}))->capture_default_str();
   app.add_option("--k", b.k, "k-means clusters (and blobs)")->check(CLI::Range(1, 1000))->capture_default_str();
   app.add_option("--test-rows", b.test_rows, "Held-out rows")->check(CLI::PositiveNumber)->capture_default_str();
-  app.add_option("--batch-size", b.batch_size, "Rows per training mini-batch (both sides)")
-      ->check(CLI::Range(1u, 1u << 24))->capture_default_str();
+  app.add_option("--batch-size", b.batch_sizes,
+                 "Rows per training mini-batch (both sides); several run one after the other")
+      ->delimiter(',')->check(CLI::Range(1u, 1u << 24))->capture_default_str();
   app.add_option("--runs", b.runs, "Alternating rounds (Sluice, then scikit-learn)")
       ->check(CLI::PositiveNumber)->capture_default_str();
   app.add_option("--step-size", b.step_size, "Logistic: Spark's step size, scikit-learn's eta0")->capture_default_str();
@@ -359,9 +361,14 @@ int main(int argc, char** argv) {
                 load_average().c_str(), b.runs,
                 b.threads ? std::to_string(b.threads).c_str() : "default", b.sklearn_threads);
     std::vector<config_result> all;
-    for (const auto& m : b.models)
-      for (auto d : b.dims)
-        all.push_back(run_config(m == "kmeans" ? ml_task::kmeans : ml_task::logistic, d, b, dir.path));
+    for (auto batch : b.batch_sizes)
+      for (const auto& m : b.models)
+        for (auto d : b.dims) {
+          auto one = b;
+          one.batch_size = batch;
+          all.push_back(
+              run_config(m == "kmeans" ? ml_task::kmeans : ml_task::logistic, d, one, dir.path));
+        }
     print_summary(all);
     bool ok = true;
     for (const auto& c : all) {

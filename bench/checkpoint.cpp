@@ -115,7 +115,7 @@ int main(int argc, char** argv) {
       }
   ::signal(SIGPIPE, SIG_IGN);
   try {
-    temp_dir tmp;
+    temp_dir tmp{"sluice-bench-checkpoint"};
     std::printf("bench_checkpoint: %u cores, load %s, scratch %s\n",
                 std::thread::hardware_concurrency(), load_average().c_str(),
                 tmp.path.c_str());

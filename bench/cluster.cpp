@@ -475,7 +475,7 @@ int main(int argc, char** argv) {
   }
   ::signal(SIGPIPE, SIG_IGN);
   try {
-    temp_dir tmp;
+    temp_dir tmp{"sluice-bench-cluster"};
     std::printf("bench_cluster: %u cores, load %s\n", std::thread::hardware_concurrency(),
                 load_average().c_str());
     if (!b.skip_throughput)

@@ -51,21 +51,6 @@ struct bench_options {
   bool quick = false;
 };
 
-/// A temporary directory, removed at exit.
-struct temp_dir {
-  fs::path path;
-  temp_dir() {
-    std::string tmpl = (fs::temp_directory_path() / "sluice-bench-ml-XXXXXX").string();
-    if (!::mkdtemp(tmpl.data()))
-      throw std::runtime_error("cannot create a temporary directory");
-    path = tmpl;
-  }
-  ~temp_dir() {
-    std::error_code ec;
-    fs::remove_all(path, ec);
-  }
-};
-
 /// A model's final parameters: centres (k-means) or weights and intercept (logistic).
 struct final_model {
   rows centres;
@@ -355,7 +340,7 @@ int main(int argc, char** argv) {
     b.runs = 1;
   }
   try {
-    temp_dir dir;
+    temp_dir dir{"sluice-bench-ml"};
     std::printf("bench_ml: %zu cores, load %s, %d rounds, Sluice threads %s, scikit-learn OpenMP "
                 "threads %d\n", static_cast<std::size_t>(std::thread::hardware_concurrency()),
                 load_average().c_str(), b.runs,

@@ -118,6 +118,20 @@ BOOST_AUTO_TEST_CASE(forward_nodes_of_equal_parallelism_fuse_into_one_chain_per_
   }
 }
 
+BOOST_AUTO_TEST_CASE(a_node_that_starts_a_chain_gets_its_own_task_behind_a_forward_edge) {
+  sluice::environment env;
+  auto mapped = numbers(env).map([](const int64_t& x) { return x + 1; });
+  env.graph().node(mapped.node_id()).starts_chain = true;  // as a model operator is
+  mapped.collect(std::make_shared<sluice::collected<int64_t>>());
+  auto plan = build_plan(env.graph(), options(1));
+  // The source alone, the model-like node heading the rest, and between them the partition task
+  // every chain break gets.
+  BOOST_TEST_REQUIRE(plan.tasks.size() == 3u);
+  BOOST_TEST(plan.tasks[0].chain == std::vector<uint32_t>({0}), boost::test_tools::per_element());
+  BOOST_TEST(plan.tasks[1].chain == std::vector<uint32_t>({1, 2}), boost::test_tools::per_element());
+  BOOST_TEST((plan.tasks[2].kind == task_kind::partition));
+}
+
 BOOST_AUTO_TEST_CASE(a_keyed_edge_gets_one_partition_task_per_upstream_subtask) {
   sluice::environment env;
   auto counts = numbers(env).parallelism(3).key_by(parity).count();

@@ -13,6 +13,7 @@
 
 #include "tests/cluster/cluster.hpp"
 #include "tests/fakes/checkpoint_dir.hpp"
+#include "tests/fakes/rng.hpp"
 #include "tests/fault_injection/checkpoint_files.hpp"
 #include "tests/fault_injection/ledger_job.hpp"
 
@@ -56,18 +57,8 @@ inline std::string file_changes(const std::map<std::string, uintmax_t>& before,
   return s;
 }
 
-/// SLUICE_FAULT_RUNS=N overrides the conclusive runs a random-fault test requires.
-inline int required_runs(int fallback) {
-  const char* v = std::getenv("SLUICE_FAULT_RUNS");
-  return v && std::atoi(v) > 0 ? std::atoi(v) : fallback;
-}
-
-/// SLUICE_FAULT_SEED=S sets the first seed of the random-fault tests (default 1), to replay a
-/// failure the test named.
-inline uint64_t first_seed() {
-  const char* v = std::getenv("SLUICE_FAULT_SEED");
-  return v ? std::strtoull(v, nullptr, 10) : 1;
-}
+using test::first_seed;
+using test::required_runs;
 
 /// The newest completed checkpoint of `dir`, 0 when there is none.
 inline uint64_t newest_checkpoint(const std::string& dir) {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <cstdlib>
 
 namespace sluice::test {
 
@@ -25,5 +26,18 @@ class rng {
  private:
   uint64_t s_;
 };
+
+/// SLUICE_FAULT_RUNS=N overrides the conclusive runs a random-fault test requires (a soak).
+inline int required_runs(int fallback) {
+  const char* v = std::getenv("SLUICE_FAULT_RUNS");
+  return v && std::atoi(v) > 0 ? std::atoi(v) : fallback;
+}
+
+/// SLUICE_FAULT_SEED=S sets the first seed of the random-fault tests (default 1), to replay a
+/// failure the test named.
+inline uint64_t first_seed() {
+  const char* v = std::getenv("SLUICE_FAULT_SEED");
+  return v ? std::strtoull(v, nullptr, 10) : 1;
+}
 
 }  // namespace sluice::test

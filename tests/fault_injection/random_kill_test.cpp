@@ -15,6 +15,7 @@
 
 #include "tests/fault_injection/kill_sequence.hpp"
 #include "tests/fault_injection/ledger_job.hpp"
+#include "tests/fakes/rng.hpp"
 
 using namespace sluice::fault_test;
 using namespace sluice::test;
@@ -55,16 +56,6 @@ kill_attempt random_kill_attempt(const ledger_input& input, uint64_t seed, milli
   if (!expect_exactly_once(job, seq.summary()))
     seq.fail();
   return seq.result();
-}
-
-int required_runs(int fallback) {
-  const char* v = std::getenv("SLUICE_FAULT_RUNS");
-  return v && std::atoi(v) > 0 ? std::atoi(v) : fallback;
-}
-
-uint64_t first_seed() {
-  const char* v = std::getenv("SLUICE_FAULT_SEED");
-  return v ? std::strtoull(v, nullptr, 10) : 1;
 }
 
 }  // namespace

@@ -13,6 +13,7 @@
 #include <boost/test/unit_test.hpp>
 
 #include "tests/fakes/child_process.hpp"
+#include "tests/fakes/rng.hpp"
 #include "tests/fakes/temp_dir.hpp"
 #include "tests/fault_injection/checkpoint_files.hpp"
 #include "tests/fault_injection/kill_sequence.hpp"
@@ -158,8 +159,7 @@ BOOST_AUTO_TEST_CASE(at_random_times_gives_exactly_the_reference_counts) {
     BOOST_TEST_REQUIRE(job.expect_reference_counts("an uninterrupted run"));
     clean_run = r.ran;
   }
-  const char* runs_env = std::getenv("SLUICE_FAULT_RUNS");
-  int required = runs_env && std::atoi(runs_env) > 0 ? std::atoi(runs_env) : 3;
+  int required = sluice::test::required_runs(3);
   int conclusive = 0, inconclusive = 0;
   for (uint64_t seed = 1; conclusive < required && conclusive + inconclusive < 5 * required;
        ++seed) {
